@@ -1,0 +1,3 @@
+//! Integration tests of the agent protocol crate, one module per feature.
+
+mod transcripts;

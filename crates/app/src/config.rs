@@ -1,0 +1,421 @@
+//! Configuration from the environment and `agentyard serve` flags (a flag wins over its variable).
+//! Every value is checked here, and a bad one stops startup naming the variable and what it accepts.
+
+use clap::Args;
+use domain::{
+    AgentMode, Config, ConfigError, CpuLimit, DockerAccess, MemoryLimit, NetworkChoice, UserSpec,
+};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The variables of API.md's configuration table, each also a flag.
+#[derive(Args, Clone, Debug, Default)]
+pub struct ConfigArgs {
+    /// `docker` runs each session in a container; `local` runs agents as child processes.
+    #[arg(long, env = "AGENT_MODE")]
+    pub agent_mode: Option<String>,
+    /// Image when neither the session, the agent nor the project names one.
+    #[arg(long, env = "AGENT_DEFAULT_IMAGE")]
+    pub agent_default_image: Option<String>,
+    /// Memory per container: bytes or k/m/g.
+    #[arg(long, env = "AGENT_MEMORY_LIMIT")]
+    pub agent_memory_limit: Option<String>,
+    /// CPUs per container.
+    #[arg(long, env = "AGENT_CPU_LIMIT")]
+    pub agent_cpu_limit: Option<String>,
+    /// Processes per container.
+    #[arg(long, env = "AGENT_PIDS_LIMIT")]
+    pub agent_pids_limit: Option<String>,
+    /// `socket` mounts the Docker socket into agent containers.
+    #[arg(long, env = "AGENT_DOCKER_ACCESS")]
+    pub agent_docker_access: Option<String>,
+    /// An OCI runtime such as `sysbox-runc`.
+    #[arg(long, env = "AGENT_RUNTIME")]
+    pub agent_runtime: Option<String>,
+    /// Network agents join: a name (created when missing), `host` or `none`.
+    #[arg(long, env = "AGENT_NETWORK")]
+    pub agent_network: Option<String>,
+    /// uid:gid for agents when the project's owner is root.
+    #[arg(long, env = "AGENT_USER")]
+    pub agent_user: Option<String>,
+    /// Seconds before an idle session's container is removed.
+    #[arg(long, env = "AGENT_IDLE_TIMEOUT")]
+    pub agent_idle_timeout: Option<String>,
+    /// The agent CLI: a path in local mode, a name inside the image in docker mode.
+    #[arg(long, env = "AGENT_COMMAND")]
+    pub agent_command: Option<String>,
+    /// Model spend in USD after which a session's model calls are refused.
+    #[arg(long, env = "AGENT_SESSION_BUDGET_USD")]
+    pub agent_session_budget_usd: Option<String>,
+    /// Extra environment variable names copied into agent environments (comma-separated).
+    #[arg(long, env = "AGENT_ENV_PASSTHROUGH")]
+    pub agent_env_passthrough: Option<String>,
+    /// Root of project directories.
+    #[arg(long, env = "PROJECTS_ROOT")]
+    pub projects_root: Option<String>,
+    /// Database and per-session state.
+    #[arg(long, env = "AGENTYARD_DATA_DIR")]
+    pub data_dir: Option<String>,
+    /// Listen address.
+    #[arg(long, env = "AGENTYARD_BIND")]
+    pub bind: Option<String>,
+    /// API token (generated and saved in the data dir when unset).
+    #[arg(long, env = "AGENTYARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Host path of PROJECTS_ROOT when the platform runs in a container.
+    #[arg(long, env = "HOST_PROJECTS_DIR")]
+    pub host_projects_dir: Option<String>,
+    /// Host path of the data dir when the platform runs in a container.
+    #[arg(long, env = "HOST_DATA_DIR")]
+    pub host_data_dir: Option<String>,
+}
+
+/// A value that stops startup: which variable, what it was, what is accepted.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{variable}={value} is not valid: {expected}. Set {variable} (or --{flag}) to an accepted value."
+)]
+pub struct InvalidSetting {
+    pub variable: &'static str,
+    pub flag: String,
+    pub value: String,
+    pub expected: String,
+}
+
+fn parse<T>(variable: &'static str, text: Option<&str>, default: &str) -> Result<T, InvalidSetting>
+where
+    T: FromStr<Err = ConfigError>,
+{
+    let text = text
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+        .unwrap_or(default);
+    text.parse().map_err(|error: ConfigError| InvalidSetting {
+        variable,
+        flag: variable.to_ascii_lowercase().replace('_', "-"),
+        value: text.to_owned(),
+        expected: error.expected.to_owned(),
+    })
+}
+
+fn invalid(variable: &'static str, value: &str, expected: &str) -> InvalidSetting {
+    InvalidSetting {
+        variable,
+        flag: variable.to_ascii_lowercase().replace('_', "-"),
+        value: value.to_owned(),
+        expected: expected.to_owned(),
+    }
+}
+
+fn non_empty(text: &Option<String>) -> Option<&str> {
+    text.as_deref()
+        .map(str::trim)
+        .filter(|text| !text.is_empty())
+}
+
+fn home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/root"))
+}
+
+fn absolute(variable: &'static str, text: &str) -> Result<PathBuf, InvalidSetting> {
+    let path = match text.strip_prefix("~/") {
+        Some(rest) => home().join(rest),
+        None => PathBuf::from(text),
+    };
+    if path.is_absolute() {
+        Ok(path)
+    } else {
+        std::env::current_dir()
+            .map(|dir| dir.join(path))
+            .map_err(|_| invalid(variable, text, "an absolute path"))
+    }
+}
+
+impl ConfigArgs {
+    pub fn into_config(self) -> Result<Config, InvalidSetting> {
+        let default_image = non_empty(&self.agent_default_image)
+            .unwrap_or(domain::DEFAULT_IMAGE)
+            .to_owned();
+        domain::ImageRef::parse(&default_image)
+            .map_err(|error| invalid("AGENT_DEFAULT_IMAGE", &default_image, error.1))?;
+        let pids_limit = match non_empty(&self.agent_pids_limit)
+            .unwrap_or("512")
+            .parse::<i64>()
+        {
+            Ok(pids) if pids >= 16 => pids,
+            _ => {
+                return Err(invalid(
+                    "AGENT_PIDS_LIMIT",
+                    non_empty(&self.agent_pids_limit).unwrap_or_default(),
+                    "a whole number of processes, at least 16",
+                ));
+            }
+        };
+        let idle_timeout = match non_empty(&self.agent_idle_timeout)
+            .unwrap_or("300")
+            .parse::<u64>()
+        {
+            Ok(seconds) if seconds >= 1 => Duration::from_secs(seconds),
+            _ => {
+                return Err(invalid(
+                    "AGENT_IDLE_TIMEOUT",
+                    non_empty(&self.agent_idle_timeout).unwrap_or_default(),
+                    "a whole number of seconds, at least 1",
+                ));
+            }
+        };
+        let session_budget_usd = match non_empty(&self.agent_session_budget_usd) {
+            None => None,
+            Some(text) => match text.parse::<f64>() {
+                Ok(budget) if budget.is_finite() && budget > 0.0 => Some(budget),
+                _ => {
+                    return Err(invalid(
+                        "AGENT_SESSION_BUDGET_USD",
+                        text,
+                        "a positive amount in USD such as 5 or 0.50",
+                    ));
+                }
+            },
+        };
+        let env_passthrough = non_empty(&self.agent_env_passthrough)
+            .unwrap_or_default()
+            .split([',', ' '])
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                let valid = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                    && !name.starts_with(|c: char| c.is_ascii_digit());
+                if valid {
+                    Ok(name.to_owned())
+                } else {
+                    Err(invalid(
+                        "AGENT_ENV_PASSTHROUGH",
+                        name,
+                        "comma-separated variable names (letters, digits, _)",
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let runtime = match non_empty(&self.agent_runtime) {
+            None => None,
+            Some(name)
+                if name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) =>
+            {
+                Some(name.to_owned())
+            }
+            Some(name) => {
+                return Err(invalid(
+                    "AGENT_RUNTIME",
+                    name,
+                    "a runtime name such as sysbox-runc",
+                ));
+            }
+        };
+        let agent_command = non_empty(&self.agent_command)
+            .unwrap_or("claude")
+            .to_owned();
+        let bind_text = non_empty(&self.bind).unwrap_or("127.0.0.1:3001");
+        let bind: SocketAddr = bind_text.parse().map_err(|_| {
+            invalid(
+                "AGENTYARD_BIND",
+                bind_text,
+                "an address and port such as 127.0.0.1:3001",
+            )
+        })?;
+        let token = non_empty(&self.token).map(str::to_owned);
+        let unusable = |token: &String| {
+            token.len() < 16
+                || token
+                    .chars()
+                    .any(|c| c.is_whitespace() || c.is_control() || c == ';')
+        };
+        if token.as_ref().is_some_and(unusable) {
+            return Err(invalid(
+                "AGENTYARD_TOKEN",
+                "(hidden)",
+                "at least 16 characters, no spaces or `;`",
+            ));
+        }
+        let projects_root = absolute(
+            "PROJECTS_ROOT",
+            non_empty(&self.projects_root).unwrap_or("~/projects"),
+        )?;
+        let data_dir = absolute(
+            "AGENTYARD_DATA_DIR",
+            non_empty(&self.data_dir).unwrap_or("~/.local/share/agentyard"),
+        )?;
+        let host_projects_dir = non_empty(&self.host_projects_dir)
+            .map(|text| absolute("HOST_PROJECTS_DIR", text))
+            .transpose()?;
+        let host_data_dir = non_empty(&self.host_data_dir)
+            .map(|text| absolute("HOST_DATA_DIR", text))
+            .transpose()?;
+        Ok(Config {
+            mode: parse::<AgentMode>("AGENT_MODE", non_empty(&self.agent_mode), "docker")?,
+            default_image,
+            memory_limit: parse::<MemoryLimit>(
+                "AGENT_MEMORY_LIMIT",
+                non_empty(&self.agent_memory_limit),
+                "4g",
+            )?,
+            cpu_limit: parse::<CpuLimit>("AGENT_CPU_LIMIT", non_empty(&self.agent_cpu_limit), "2")?,
+            pids_limit,
+            docker_access: parse::<DockerAccess>(
+                "AGENT_DOCKER_ACCESS",
+                non_empty(&self.agent_docker_access),
+                "none",
+            )?,
+            runtime,
+            network: parse::<NetworkChoice>(
+                "AGENT_NETWORK",
+                non_empty(&self.agent_network),
+                "agentyard-net",
+            )?,
+            user: parse::<UserSpec>("AGENT_USER", non_empty(&self.agent_user), "1000:1000")?,
+            idle_timeout,
+            agent_command,
+            session_budget_usd,
+            projects_root,
+            data_dir,
+            bind,
+            token,
+            agent_env: engine::agent_environment(&env_passthrough, |name| std::env::var(name).ok()),
+            env_passthrough,
+            host_projects_dir,
+            host_data_dir,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_configuration_table() {
+        let config = ConfigArgs::default().into_config().unwrap();
+        assert_eq!(config.mode, AgentMode::Docker);
+        assert_eq!(config.default_image, "claude-agent-base");
+        assert_eq!(config.memory_limit.bytes(), 4 << 30);
+        assert_eq!(config.cpu_limit.nano_cpus(), 2_000_000_000);
+        assert_eq!(config.pids_limit, 512);
+        assert_eq!(config.network, NetworkChoice::Named("agentyard-net".into()));
+        assert_eq!(config.user.to_string(), "1000:1000");
+        assert_eq!(config.idle_timeout, Duration::from_secs(300));
+        assert_eq!(config.bind.to_string(), "127.0.0.1:3001");
+        assert!(config.projects_root.ends_with("projects"));
+    }
+
+    #[test]
+    fn a_bad_memory_limit_names_the_variable_and_what_is_accepted() {
+        let args = ConfigArgs {
+            agent_memory_limit: Some("lots".into()),
+            ..Default::default()
+        };
+        let message = args.into_config().unwrap_err().to_string();
+        assert!(message.contains("AGENT_MEMORY_LIMIT=lots"), "{message}");
+        assert!(message.contains("4g"), "{message}");
+    }
+
+    #[test]
+    fn an_unknown_agent_mode_names_the_accepted_modes() {
+        let args = ConfigArgs {
+            agent_mode: Some("cloud".into()),
+            ..Default::default()
+        };
+        let message = args.into_config().unwrap_err().to_string();
+        assert!(
+            message.contains("AGENT_MODE=cloud") && message.contains("`docker` or `local`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn every_numeric_setting_refuses_words() {
+        let cases: Vec<(&str, ConfigArgs)> = vec![
+            (
+                "AGENT_CPU_LIMIT",
+                ConfigArgs {
+                    agent_cpu_limit: Some("many".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "AGENT_PIDS_LIMIT",
+                ConfigArgs {
+                    agent_pids_limit: Some("lots".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "AGENT_IDLE_TIMEOUT",
+                ConfigArgs {
+                    agent_idle_timeout: Some("soon".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "AGENT_SESSION_BUDGET_USD",
+                ConfigArgs {
+                    agent_session_budget_usd: Some("-1".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "AGENTYARD_BIND",
+                ConfigArgs {
+                    bind: Some("everywhere".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "AGENT_USER",
+                ConfigArgs {
+                    agent_user: Some("root".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "AGENT_NETWORK",
+                ConfigArgs {
+                    agent_network: Some("a b".into()),
+                    ..Default::default()
+                },
+            ),
+            (
+                "AGENT_DOCKER_ACCESS",
+                ConfigArgs {
+                    agent_docker_access: Some("tcp".into()),
+                    ..Default::default()
+                },
+            ),
+        ];
+        for (variable, args) in cases {
+            let message = args.into_config().unwrap_err().to_string();
+            assert!(message.starts_with(variable), "{variable}: {message}");
+        }
+    }
+
+    #[test]
+    fn passthrough_names_are_split_and_checked() {
+        let args = ConfigArgs {
+            agent_env_passthrough: Some("FOO, BAR_2".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            args.into_config().unwrap().env_passthrough,
+            vec!["FOO", "BAR_2"]
+        );
+        let args = ConfigArgs {
+            agent_env_passthrough: Some("FOO;rm".into()),
+            ..Default::default()
+        };
+        assert!(args.into_config().is_err());
+    }
+}

@@ -1,0 +1,70 @@
+//! The `agentyard` command line.
+
+use agentyard::config::ConfigArgs;
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "agentyard",
+    version,
+    about = "Runs AI coding-agent sessions in isolated containers, streamed to a web UI"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the platform: API, WebSocket and web UI.
+    Serve(ConfigArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(args) => match serve(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("agentyard: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+    }
+}
+
+async fn serve(args: ConfigArgs) -> anyhow::Result<()> {
+    let config = args.into_config()?;
+    let mode = config.mode;
+    let running = agentyard::start(config, None).await?;
+    println!(
+        "Agentyard is listening on {} ({} mode). Sign in: {}",
+        running.base_url(),
+        mode.as_str(),
+        running.login_url()
+    );
+    let stop = running.shutdown_token();
+    tokio::select! {
+        () = shutdown_signal() => tracing::info!("shutting down"),
+        () = stop.cancelled() => {}
+    }
+    running.stop().await
+}
+
+async fn shutdown_signal() {
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("installing the SIGTERM handler");
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
+    }
+}

@@ -1,0 +1,6 @@
+//! The platform's integration tests: one binary, a module per capability.
+
+mod api;
+mod auth;
+mod support;
+mod turns;

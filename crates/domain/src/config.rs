@@ -1,0 +1,290 @@
+//! Configuration values, each parsed from the text of an environment variable or flag.
+//! The `app` crate reads the environment; this module only knows what a valid value is.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// A configuration value that is not acceptable, with what would be.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("`{value}` is not accepted: {expected}")]
+pub struct ConfigError {
+    pub value: String,
+    pub expected: &'static str,
+}
+
+fn refuse<T>(value: &str, expected: &'static str) -> Result<T, ConfigError> {
+    Err(ConfigError {
+        value: value.to_owned(),
+        expected,
+    })
+}
+
+/// Where agents run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentMode {
+    Docker,
+    Local,
+}
+
+impl AgentMode {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AgentMode::Docker => "docker",
+            AgentMode::Local => "local",
+        }
+    }
+}
+
+impl FromStr for AgentMode {
+    type Err = ConfigError;
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        match text {
+            "docker" => Ok(AgentMode::Docker),
+            "local" => Ok(AgentMode::Local),
+            _ => refuse(text, "`docker` or `local`"),
+        }
+    }
+}
+
+/// A memory limit in bytes, written as bytes or with a k/m/g suffix (powers of 1024).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryLimit(u64);
+
+impl MemoryLimit {
+    pub fn bytes(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FromStr for MemoryLimit {
+    type Err = ConfigError;
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        const EXPECTED: &str =
+            "a size in bytes, or a number with k, m or g (for example 4g or 512m), at least 6m";
+        let lower = text.trim().to_ascii_lowercase();
+        let (digits, unit) = match lower.find(|c: char| !c.is_ascii_digit()) {
+            Some(at) => lower.split_at(at),
+            None => (lower.as_str(), ""),
+        };
+        let multiplier: u64 = match unit.trim_end_matches('b') {
+            "" => 1,
+            "k" => 1 << 10,
+            "m" => 1 << 20,
+            "g" => 1 << 30,
+            _ => return refuse(text, EXPECTED),
+        };
+        let bytes = digits
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| n.checked_mul(multiplier))
+            .filter(|bytes| *bytes >= 6 << 20);
+        match bytes {
+            Some(bytes) => Ok(MemoryLimit(bytes)),
+            None => refuse(text, EXPECTED),
+        }
+    }
+}
+
+/// A CPU limit in (possibly fractional) CPUs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CpuLimit(f64);
+
+impl CpuLimit {
+    /// The limit as Docker's `NanoCpus`.
+    pub fn nano_cpus(&self) -> i64 {
+        (self.0 * 1e9).round() as i64
+    }
+}
+
+impl FromStr for CpuLimit {
+    type Err = ConfigError;
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        match text.trim().parse::<f64>() {
+            Ok(cpus) if (0.01..=1024.0).contains(&cpus) => Ok(CpuLimit(cpus)),
+            _ => refuse(text, "a number of CPUs such as 2 or 0.5"),
+        }
+    }
+}
+
+/// Whether agents may reach the Docker Engine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DockerAccess {
+    #[default]
+    None,
+    /// The Docker socket is mounted into agent containers.
+    Socket,
+}
+
+impl FromStr for DockerAccess {
+    type Err = ConfigError;
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        match text {
+            "" | "none" => Ok(DockerAccess::None),
+            "socket" => Ok(DockerAccess::Socket),
+            _ => refuse(text, "`socket`, or nothing"),
+        }
+    }
+}
+
+/// The network agent containers join.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetworkChoice {
+    /// A user-defined bridge network, created when missing.
+    Named(String),
+    Host,
+    None,
+}
+
+impl NetworkChoice {
+    pub fn as_str(&self) -> &str {
+        match self {
+            NetworkChoice::Named(name) => name,
+            NetworkChoice::Host => "host",
+            NetworkChoice::None => "none",
+        }
+    }
+}
+
+impl FromStr for NetworkChoice {
+    type Err = ConfigError;
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        let valid_name = !text.is_empty()
+            && text.len() <= 64
+            && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+        match text {
+            "host" => Ok(NetworkChoice::Host),
+            "none" => Ok(NetworkChoice::None),
+            _ if valid_name => Ok(NetworkChoice::Named(text.to_owned())),
+            _ => refuse(
+                text,
+                "`host`, `none`, or a network name of letters, digits, `_`, `.` and `-`",
+            ),
+        }
+    }
+}
+
+/// A numeric `uid:gid`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UserSpec {
+    pub uid: u32,
+    pub gid: u32,
+}
+
+impl fmt::Display for UserSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.uid, self.gid)
+    }
+}
+
+impl FromStr for UserSpec {
+    type Err = ConfigError;
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        const EXPECTED: &str = "numeric `uid:gid` other than root, for example 1000:1000";
+        let Some((uid, gid)) = text.split_once(':') else {
+            return refuse(text, EXPECTED);
+        };
+        match (uid.parse(), gid.parse()) {
+            (Ok(uid), Ok(gid)) if uid != 0 => Ok(UserSpec { uid, gid }),
+            _ => refuse(text, EXPECTED),
+        }
+    }
+}
+
+/// Everything the platform is configured with, after parsing.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub mode: AgentMode,
+    pub default_image: String,
+    pub memory_limit: MemoryLimit,
+    pub cpu_limit: CpuLimit,
+    pub pids_limit: i64,
+    pub docker_access: DockerAccess,
+    /// An OCI runtime other than the engine's default, such as `sysbox-runc`.
+    pub runtime: Option<String>,
+    pub network: NetworkChoice,
+    /// Who agents run as when the project directory is owned by root.
+    pub user: UserSpec,
+    pub idle_timeout: Duration,
+    /// The agent CLI: a path in local mode, a name inside the image in docker mode.
+    pub agent_command: String,
+    pub session_budget_usd: Option<f64>,
+    /// Extra environment variable names copied into agent environments.
+    pub env_passthrough: Vec<String>,
+    pub projects_root: PathBuf,
+    pub data_dir: PathBuf,
+    pub bind: SocketAddr,
+    /// The API token when configured; otherwise one is generated and saved in the data dir.
+    pub token: Option<String>,
+    pub host_projects_dir: Option<PathBuf>,
+    pub host_data_dir: Option<PathBuf>,
+    /// The variables agents receive, already filtered through the allowlist when the platform
+    /// started (model credentials and endpoint, git identity, `AGENT_ENV_PASSTHROUGH` names).
+    pub agent_env: Vec<(String, String)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn memory_limits_accept_bytes_and_suffixes() {
+        assert_eq!("4g".parse::<MemoryLimit>().unwrap().bytes(), 4 << 30);
+        assert_eq!("512m".parse::<MemoryLimit>().unwrap().bytes(), 512 << 20);
+        assert_eq!("512MB".parse::<MemoryLimit>().unwrap().bytes(), 512 << 20);
+        assert_eq!(
+            "104857600".parse::<MemoryLimit>().unwrap().bytes(),
+            104_857_600
+        );
+    }
+
+    #[test]
+    fn memory_limits_refuse_words_and_tiny_values() {
+        for text in ["lots", "", "4x", "-1g", "1k", "99999999999999999999g"] {
+            assert!(text.parse::<MemoryLimit>().is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn cpu_limits_become_nano_cpus() {
+        assert_eq!(
+            "1.5".parse::<CpuLimit>().unwrap().nano_cpus(),
+            1_500_000_000
+        );
+        assert!("zero".parse::<CpuLimit>().is_err());
+        assert!("0".parse::<CpuLimit>().is_err());
+    }
+
+    #[test]
+    fn unknown_agent_modes_are_refused_with_the_accepted_values() {
+        let error = "cloud".parse::<AgentMode>().unwrap_err();
+        assert!(error.to_string().contains("`docker` or `local`"));
+    }
+
+    #[test]
+    fn networks_accept_host_none_and_names() {
+        assert_eq!(
+            "host".parse::<NetworkChoice>().unwrap(),
+            NetworkChoice::Host
+        );
+        assert_eq!(
+            "none".parse::<NetworkChoice>().unwrap(),
+            NetworkChoice::None
+        );
+        assert!("--net=x".parse::<NetworkChoice>().is_err());
+    }
+
+    #[test]
+    fn root_is_not_an_agent_user() {
+        assert!("0:0".parse::<UserSpec>().is_err());
+        assert_eq!(
+            "1000:1000".parse::<UserSpec>().unwrap().to_string(),
+            "1000:1000"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Agentyard's vocabulary, shared by every other crate.
+//!
+//! Ids, newtypes that parse untrusted input once (`ImageRef`, `BranchName`, `RelPath`),
+//! the session enums, the records the store returns, the image resolution chain and the
+//! configuration types. This crate performs no IO and knows no wire format: serde lives at
+//! the edges (`server`, `mcp`), SQL lives in `store`.
+
+mod config;
+mod ids;
+mod image;
+mod names;
+mod records;
+mod session;
+
+pub use config::{
+    AgentMode, Config, ConfigError, CpuLimit, DockerAccess, MemoryLimit, NetworkChoice, UserSpec,
+};
+pub use ids::{AgentId, IdError, MessageId, ProjectId, SessionId};
+pub use image::{DEFAULT_IMAGE, ImageChoice, ImageRef, ImageRefError, resolve_image};
+pub use names::{BranchName, NameError, RelPath};
+pub use records::{
+    Agent, Message, NewAgent, NewProject, NewSession, Project, Role, Session, ToolUse,
+};
+pub use session::{ParseEnumError, RunState, SessionMode, SessionStatus};

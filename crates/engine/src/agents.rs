@@ -1,0 +1,120 @@
+//! Agent personas: a system prompt, a model, an icon and an image.
+
+use crate::projects::{checked_name, optional_text};
+use crate::{Engine, EngineError};
+use domain::{Agent, AgentId, ImageRef, NewAgent};
+
+/// What a client sends to create an agent.
+#[derive(Clone, Debug, Default)]
+pub struct AgentInput {
+    pub name: String,
+    pub system_prompt: Option<String>,
+    pub model: Option<String>,
+    pub icon: Option<String>,
+    pub docker_image: Option<String>,
+}
+
+/// What a client may change on an agent; `None` leaves a field as it is, `Some(None)` clears it.
+#[derive(Clone, Debug, Default)]
+pub struct AgentChanges {
+    pub name: Option<String>,
+    pub system_prompt: Option<String>,
+    pub model: Option<Option<String>>,
+    pub icon: Option<Option<String>>,
+    pub docker_image: Option<Option<String>>,
+}
+
+impl Engine {
+    pub async fn agents(&self) -> Result<Vec<Agent>, EngineError> {
+        Ok(self.store().agents().await?)
+    }
+
+    pub async fn agent(&self, id: AgentId) -> Result<Agent, EngineError> {
+        self.store()
+            .agent(id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("agent", id))
+    }
+
+    pub async fn create_agent(&self, input: AgentInput) -> Result<Agent, EngineError> {
+        let name = checked_name(&input.name, "agent")?;
+        let docker_image = optional_text(input.docker_image);
+        if let Some(image) = &docker_image {
+            self.check_agent_image(image).await?;
+        }
+        Ok(self
+            .store()
+            .create_agent(NewAgent {
+                name,
+                system_prompt: input.system_prompt.unwrap_or_default(),
+                model: optional_text(input.model),
+                icon: optional_text(input.icon),
+                docker_image,
+            })
+            .await?)
+    }
+
+    pub async fn update_agent(
+        &self,
+        id: AgentId,
+        changes: AgentChanges,
+    ) -> Result<Agent, EngineError> {
+        let name = changes
+            .name
+            .as_deref()
+            .map(|name| checked_name(name, "agent"))
+            .transpose()?;
+        let docker_image = changes.docker_image.map(optional_text);
+        if let Some(Some(image)) = &docker_image {
+            self.check_agent_image(image).await?;
+        }
+        self.store()
+            .update_agent(
+                id,
+                store::AgentUpdate {
+                    name,
+                    system_prompt: changes.system_prompt,
+                    model: changes.model.map(optional_text),
+                    icon: changes.icon.map(optional_text),
+                    docker_image,
+                },
+            )
+            .await?
+            .ok_or_else(|| EngineError::not_found("agent", id))
+    }
+
+    pub async fn delete_agent(&self, id: AgentId) -> Result<(), EngineError> {
+        if self.store().delete_agent(id).await? {
+            Ok(())
+        } else {
+            Err(EngineError::not_found("agent", id))
+        }
+    }
+
+    /// An image named for agents must be a valid reference and, where the runtime has images,
+    /// one of the agent images present in the engine.
+    pub(crate) async fn check_agent_image(&self, image: &str) -> Result<ImageRef, EngineError> {
+        let image = ImageRef::parse(image)
+            .map_err(|error| EngineError::invalid("invalid_image", error.to_string()))?;
+        if let Some(available) = self.runtime().agent_image_names().await?
+            && !available
+                .iter()
+                .any(|name| name == image.as_str() || *name == format!("{image}:latest"))
+        {
+            let list = if available.is_empty() {
+                "none yet".to_owned()
+            } else {
+                available.join(", ")
+            };
+            return Err(EngineError::Invalid {
+                code: "image_not_found",
+                message: format!("image `{image}` is not an agent image present in the engine (available: {list})"),
+                remediation: Some(
+                    "pick one of the available images, leave it empty for the default, or build one on the Images page"
+                        .to_owned(),
+                ),
+            });
+        }
+        Ok(image)
+    }
+}

@@ -1,0 +1,124 @@
+//! Agentyard's use cases: projects, agents, sessions and their turns.
+//!
+//! The engine owns the life of a session: where it works (main checkout or worktree), which image
+//! it runs, the runtime that hosts the agent process, the per-session queue of turns, and the fan-out
+//! of every agent event (persisted first, then broadcast). It speaks to the store, Docker, git and the
+//! agent protocol only through their crates, and knows no wire format: `server` and `mcp` translate
+//! [`EngineEvent`]s and [`EngineError`]s for their clients.
+
+mod agents;
+mod context;
+mod error;
+mod events;
+mod projects;
+mod reconcile;
+pub mod runtime;
+mod sessions;
+mod turns;
+
+pub use agents::{AgentChanges, AgentInput};
+pub use context::agent_environment;
+pub use error::EngineError;
+pub use events::EngineEvent;
+pub use projects::{ProjectChanges, ProjectInput};
+pub use sessions::{SessionChanges, SessionInput};
+pub use turns::{PermissionAnswer, SendOptions};
+
+use domain::{Config, ProjectId, SessionId};
+use runtime::Runtime;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use store::Store;
+use tokio::sync::broadcast;
+
+/// How many engine events a slow subscriber may fall behind before it misses some.
+const EVENT_BUFFER: usize = 4096;
+
+/// The platform's use cases, shared by the HTTP server, the MCP servers and background tasks.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    /// `PROJECTS_ROOT`, canonicalized once at start.
+    projects_root: PathBuf,
+    store: Store,
+    runtime: Arc<dyn Runtime>,
+    /// Every engine event goes through this one channel; each WebSocket client subscribes.
+    events: broadcast::Sender<EngineEvent>,
+    /// The turn queue and running-turn controls of each session with work in flight.
+    /// A std mutex: it is held only for short bookkeeping, never across an await.
+    runs: Mutex<HashMap<SessionId, turns::SessionRun>>,
+    /// Serializes the worktree decision and creation per project, so two sessions starting at the
+    /// same instant cannot both take the main checkout.
+    workspace_locks: Mutex<HashMap<ProjectId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Write sessions that took their project's main checkout in this run of the platform
+    /// (after a restart, a resumable session on the main checkout counts as holding it).
+    main_checkout_claims: Mutex<HashSet<SessionId>>,
+    /// When each session's last turn ended, for the idle timeout of its container.
+    idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
+}
+
+impl Engine {
+    /// Builds the engine. `config.projects_root` must exist (the app creates it).
+    pub fn new(
+        config: Config,
+        store: Store,
+        runtime: Arc<dyn Runtime>,
+    ) -> Result<Self, EngineError> {
+        let projects_root = std::fs::canonicalize(&config.projects_root).map_err(|error| {
+            EngineError::unexpected(format!(
+                "PROJECTS_ROOT {} cannot be used: {error}",
+                config.projects_root.display()
+            ))
+        })?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config,
+                projects_root,
+                store,
+                runtime,
+                events,
+                runs: Mutex::new(HashMap::new()),
+                workspace_locks: Mutex::new(HashMap::new()),
+                main_checkout_claims: Mutex::new(HashSet::new()),
+                idle_since: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    pub fn runtime(&self) -> &Arc<dyn Runtime> {
+        &self.inner.runtime
+    }
+
+    /// A new subscription to every event from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<EngineEvent> {
+        self.inner.events.subscribe()
+    }
+
+    fn emit(&self, event: EngineEvent) {
+        // No subscriber is not an error: events are already persisted.
+        let _ = self.inner.events.send(event);
+    }
+
+    /// The per-session state directory on the host (the agent's HOME).
+    pub fn session_state_dir(&self, session: SessionId) -> PathBuf {
+        self.inner
+            .config
+            .data_dir
+            .join("sessions")
+            .join(session.to_string())
+    }
+}

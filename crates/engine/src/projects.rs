@@ -1,0 +1,315 @@
+//! Projects: directories inside `PROJECTS_ROOT` that are git repositories.
+//!
+//! Every path from a request is resolved against the canonical root and must stay inside it:
+//! `..` is refused outright, absolute paths elsewhere are refused, and symlinks are followed
+//! before the check so one that points out is refused too. Nothing is created until every check
+//! has passed, and deleting a project never touches its directory.
+
+use crate::{Engine, EngineError};
+use domain::{NewProject, Project, ProjectId, SessionStatus};
+use std::path::{Component, Path, PathBuf};
+
+/// What a client sends to create a project.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectInput {
+    pub name: String,
+    pub path: Option<String>,
+    pub description: Option<String>,
+    pub agent_image: Option<String>,
+}
+
+/// What a client may change on a project; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectChanges {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `Some(None)` or `Some(Some(""))` clears the image.
+    pub agent_image: Option<Option<String>>,
+}
+
+const MAX_NAME: usize = 100;
+
+pub(crate) fn checked_name(name: &str, what: &'static str) -> Result<String, EngineError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(EngineError::invalid(
+            "invalid_name",
+            format!("{what} name is empty; give it a name"),
+        ));
+    }
+    if name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+        return Err(EngineError::invalid(
+            "invalid_name",
+            format!("{what} name must be at most {MAX_NAME} characters with no control characters"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// Empty or blank means "not set".
+pub(crate) fn optional_text(text: Option<String>) -> Option<String> {
+    text.map(|text| text.trim().to_owned())
+        .filter(|text| !text.is_empty())
+}
+
+/// A directory name from a project name: lowercase letters, digits and single dashes.
+fn slug(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// Resolves a requested project path to an absolute path inside `root` (which is canonical),
+/// following symlinks of the part that exists. Creates nothing.
+fn resolve_project_path(
+    root: &Path,
+    name: &str,
+    requested: Option<&str>,
+) -> Result<PathBuf, EngineError> {
+    let outside = |shown: &str| {
+        EngineError::bad_request(
+            "path_outside_projects_root",
+            format!(
+                "project path `{shown}` is outside PROJECTS_ROOT ({}); give a path inside it, or a relative one",
+                root.display()
+            ),
+        )
+    };
+    let requested = match requested.map(str::trim).filter(|path| !path.is_empty()) {
+        Some(path) => path.to_owned(),
+        None => {
+            let slug = slug(name);
+            if slug.is_empty() {
+                return Err(EngineError::invalid(
+                    "invalid_name",
+                    "the project name gives no usable directory name; pass a `path` as well",
+                ));
+            }
+            slug
+        }
+    };
+    if requested.contains('\0') {
+        return Err(EngineError::bad_request(
+            "invalid_path",
+            "project path contains a NUL byte",
+        ));
+    }
+    let path = Path::new(&requested);
+    if path.components().any(|part| part == Component::ParentDir) {
+        return Err(EngineError::bad_request(
+            "path_outside_projects_root",
+            format!(
+                "project path `{requested}` contains `..`; give a path inside PROJECTS_ROOT without `..`"
+            ),
+        ));
+    }
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        root.join(path)
+    };
+
+    // Canonicalize the deepest part that exists, so symlinks are followed before the check.
+    let mut existing = joined.clone();
+    let mut missing = Vec::new();
+    while !existing.exists() {
+        match (existing.file_name(), existing.parent()) {
+            (Some(part), Some(parent)) => {
+                missing.push(part.to_owned());
+                existing = parent.to_path_buf();
+            }
+            _ => return Err(outside(&requested)),
+        }
+    }
+    let mut resolved = std::fs::canonicalize(&existing).map_err(|_| outside(&requested))?;
+    for part in missing.into_iter().rev() {
+        resolved.push(part);
+    }
+    if !resolved.starts_with(root) || resolved == root {
+        return Err(outside(&requested));
+    }
+    if resolved.exists() && !resolved.is_dir() {
+        return Err(EngineError::bad_request(
+            "path_not_a_directory",
+            format!("project path `{requested}` exists and is not a directory"),
+        ));
+    }
+    Ok(resolved)
+}
+
+impl Engine {
+    pub async fn projects(&self) -> Result<Vec<Project>, EngineError> {
+        Ok(self.store().projects().await?)
+    }
+
+    pub async fn project(&self, id: ProjectId) -> Result<Project, EngineError> {
+        self.store()
+            .project(id)
+            .await?
+            .ok_or_else(|| EngineError::not_found("project", id))
+    }
+
+    /// Creates a project: resolves and checks its path, creates the directory when missing and
+    /// makes it a git repository with an initial commit when it is not one.
+    pub async fn create_project(&self, input: ProjectInput) -> Result<Project, EngineError> {
+        let name = checked_name(&input.name, "project")?;
+        let path = resolve_project_path(&self.inner.projects_root, &name, input.path.as_deref())?;
+        let agent_image = optional_text(input.agent_image);
+        if let Some(image) = &agent_image {
+            self.check_agent_image(image).await?;
+        }
+        if let Some(existing) = self
+            .store()
+            .projects()
+            .await?
+            .into_iter()
+            .find(|p| p.path == path)
+        {
+            return Err(EngineError::Conflict(format!(
+                "project `{}` already uses {}; open it instead",
+                existing.name,
+                path.display()
+            )));
+        }
+        let created_dir = !path.exists();
+        if created_dir {
+            std::fs::create_dir_all(&path).map_err(|error| {
+                EngineError::invalid(
+                    "path_unusable",
+                    format!("cannot create {}: {error}", path.display()),
+                )
+            })?;
+        }
+        let prepared = async {
+            if !git::is_repository(&path).await {
+                git::init_repository(&path).await?;
+            }
+            let project = self
+                .store()
+                .create_project(NewProject {
+                    name,
+                    description: input.description.unwrap_or_default(),
+                    path: path.clone(),
+                    agent_image,
+                })
+                .await?;
+            Ok::<_, EngineError>(project)
+        }
+        .await;
+        if prepared.is_err() && created_dir {
+            // A rejected request changes nothing: remove only what this request created.
+            let _ = std::fs::remove_dir_all(&path);
+        }
+        prepared
+    }
+
+    pub async fn update_project(
+        &self,
+        id: ProjectId,
+        changes: ProjectChanges,
+    ) -> Result<Project, EngineError> {
+        let name = changes
+            .name
+            .as_deref()
+            .map(|name| checked_name(name, "project"))
+            .transpose()?;
+        let agent_image = changes.agent_image.map(optional_text);
+        if let Some(Some(image)) = &agent_image {
+            self.check_agent_image(image).await?;
+        }
+        self.store()
+            .update_project(
+                id,
+                store::ProjectUpdate {
+                    name,
+                    description: changes.description,
+                    agent_image,
+                },
+            )
+            .await?
+            .ok_or_else(|| EngineError::not_found("project", id))
+    }
+
+    /// Ends the project's sessions as a session delete does, then forgets the project.
+    /// Its directory, and every branch holding session work, stay.
+    pub async fn delete_project(&self, id: ProjectId) -> Result<(), EngineError> {
+        self.project(id).await?;
+        for session in self.store().sessions(Some(id)).await? {
+            if session.status != SessionStatus::Done || session.worktree_path.is_some() {
+                self.end_session(&session).await?;
+            }
+            self.store().delete_session(session.id).await?;
+        }
+        self.store().delete_project(id).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn root() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        (dir, root)
+    }
+
+    #[test]
+    fn a_missing_path_becomes_the_slug_of_the_name() {
+        let (_dir, root) = root();
+        assert_eq!(
+            resolve_project_path(&root, "My App!", None).unwrap(),
+            root.join("my-app")
+        );
+    }
+
+    #[test]
+    fn relative_and_absolute_paths_inside_the_root_are_accepted() {
+        let (_dir, root) = root();
+        assert_eq!(
+            resolve_project_path(&root, "x", Some("a/b")).unwrap(),
+            root.join("a/b")
+        );
+        let absolute = root.join("c");
+        assert_eq!(
+            resolve_project_path(&root, "x", absolute.to_str()).unwrap(),
+            absolute
+        );
+    }
+
+    #[test]
+    fn parent_components_are_refused() {
+        let (_dir, root) = root();
+        assert!(resolve_project_path(&root, "x", Some("../escape")).is_err());
+        assert!(resolve_project_path(&root, "x", Some("a/../../escape")).is_err());
+    }
+
+    #[test]
+    fn absolute_paths_elsewhere_are_refused() {
+        let (_dir, root) = root();
+        assert!(resolve_project_path(&root, "x", Some("/etc")).is_err());
+        assert!(resolve_project_path(&root, "x", root.to_str()).is_err());
+    }
+
+    #[test]
+    fn symlinks_that_point_out_are_refused() {
+        let (_dir, root) = root();
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.join("link")).unwrap();
+        assert!(resolve_project_path(&root, "x", Some("link")).is_err());
+        assert!(resolve_project_path(&root, "x", Some("link/sub")).is_err());
+    }
+
+    #[test]
+    fn slugs_keep_letters_and_digits() {
+        assert_eq!(slug("  Hello, World 2 "), "hello-world-2");
+        assert_eq!(slug("!!!"), "");
+    }
+}

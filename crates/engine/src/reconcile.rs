@@ -1,0 +1,109 @@
+//! Keeping the world in line with the store: at boot and periodically, containers and worktrees
+//! of sessions that are gone or done are removed, and idle sessions give their container back.
+
+use crate::{Engine, EngineError};
+use domain::{SessionId, SessionStatus};
+use std::collections::HashSet;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often the maintenance task runs.
+const MAINTENANCE_EVERY: Duration = Duration::from_secs(30);
+
+impl Engine {
+    /// Run once at start, before serving: no session is running after a restart, and nothing
+    /// a previous run left behind (containers, stale worktrees) survives it.
+    pub async fn reconcile_at_boot(&self) -> Result<(), EngineError> {
+        let reset = self.store().reset_run_states().await?;
+        let live = self.live_sessions().await?;
+        let removed = self.runtime().reconcile(&live, true).await?;
+        let worktrees = self.clean_stale_worktrees(&live).await?;
+        tracing::info!(
+            reset,
+            containers_removed = removed.len(),
+            worktrees_removed = worktrees,
+            "reconciled at boot"
+        );
+        Ok(())
+    }
+
+    /// Starts the periodic maintenance: idle containers removed after `AGENT_IDLE_TIMEOUT`,
+    /// containers and worktrees of ended sessions removed. Ends when `shutdown` is cancelled.
+    pub fn spawn_maintenance(&self, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(
+                MAINTENANCE_EVERY.min(engine.config().idle_timeout.max(Duration::from_secs(1))),
+            );
+            ticker.tick().await;
+            loop {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    _ = ticker.tick() => {
+                        if let Err(error) = engine.maintain().await {
+                            tracing::warn!(%error, "maintenance failed; will try again");
+                        }
+                    }
+                }
+            }
+        })
+    }
+
+    async fn maintain(&self) -> Result<(), EngineError> {
+        self.despawn_idle().await?;
+        let live = self.live_sessions().await?;
+        let removed = self.runtime().reconcile(&live, false).await?;
+        if !removed.is_empty() {
+            tracing::info!(?removed, "removed containers of ended sessions");
+        }
+        self.clean_stale_worktrees(&live).await?;
+        Ok(())
+    }
+
+    /// Releases the container of every session idle for longer than `AGENT_IDLE_TIMEOUT`.
+    pub async fn despawn_idle(&self) -> Result<(), EngineError> {
+        let timeout = self.config().idle_timeout;
+        let expired: Vec<SessionId> = {
+            let running = self.streaming_sessions();
+            let idle = self.inner.idle_since.lock().expect("idle lock");
+            idle.iter()
+                .filter(|(id, since)| since.elapsed() >= timeout && !running.contains(id))
+                .map(|(id, _)| *id)
+                .collect()
+        };
+        for id in expired {
+            self.runtime().release(id).await?;
+            self.inner.idle_since.lock().expect("idle lock").remove(&id);
+            tracing::info!(session = %id, "released the container of an idle session");
+        }
+        Ok(())
+    }
+
+    async fn live_sessions(&self) -> Result<HashSet<SessionId>, EngineError> {
+        Ok(self
+            .store()
+            .sessions(None)
+            .await?
+            .into_iter()
+            .filter(|session| session.status != SessionStatus::Done)
+            .map(|session| session.id)
+            .collect())
+    }
+
+    /// Removes worktrees of sessions that are unknown or done, work committed to their branches first.
+    async fn clean_stale_worktrees(&self, live: &HashSet<SessionId>) -> Result<usize, EngineError> {
+        let mut removed = 0;
+        for project in self.store().projects().await? {
+            if !project.path.join(".worktrees").is_dir() {
+                continue;
+            }
+            match git::cleanup_stale_worktrees(&project.path, |id| live.contains(&id)).await {
+                Ok(paths) => removed += paths.len(),
+                Err(error) => {
+                    tracing::warn!(project = %project.id, %error, "could not clean stale worktrees")
+                }
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,319 @@
+//! Docker mode: one hardened container per active session, each turn an exec inside it.
+//!
+//! The container mounts the work path at `/workspace`, the session's state directory as the
+//! agent's HOME (so `--resume` survives the container), and, for a worktree, the main
+//! repository's `.git` at the absolute path the worktree's `.git` file names. It runs as the
+//! owner of the project directory, never as root.
+
+use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth};
+use crate::EngineError;
+use async_trait::async_trait;
+use docker::{
+    Bind, ContainerSpec, Docker, ExecKiller, ExecSpec, Limits, PROJECT_LABEL, SESSION_LABEL,
+};
+use domain::{AgentMode, Config, ImageRef, SessionId, UserSpec};
+use futures::FutureExt;
+use futures::StreamExt;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+use tokio_stream::wrappers::ReceiverStream;
+
+/// Where the work path appears inside a container.
+pub const CONTAINER_WORKSPACE: &str = "/workspace";
+/// Where the session's state directory appears inside a container (the agent's HOME).
+pub const CONTAINER_HOME: &str = "/home/agent";
+
+/// What a session's container was created with; a turn that needs something else gets a new one.
+#[derive(Clone, Debug, PartialEq)]
+struct ContainerShape {
+    image: ImageRef,
+    work_path: PathBuf,
+    main_git_dir: Option<PathBuf>,
+    user: UserSpec,
+}
+
+pub struct DockerRuntime {
+    docker: Docker,
+    config: Config,
+    /// The container each session has now, and what it was made with. A tokio mutex: held
+    /// across the create call so two turns of one session cannot both create a container.
+    containers: Mutex<HashMap<SessionId, ContainerShape>>,
+}
+
+impl DockerRuntime {
+    /// Connects and checks what docker mode needs: the engine answers, the agent network exists
+    /// (created when missing), the default image is present and the configured runtime exists.
+    pub async fn connect(config: &Config) -> Result<Self, EngineError> {
+        let docker = Docker::connect()?;
+        docker.ping().await?;
+        docker.ensure_network(&config.network).await?;
+        let image = ImageRef::parse(&config.default_image)
+            .map_err(|error| EngineError::invalid("invalid_image", error.to_string()))?;
+        if !docker.image_exists(&image).await? {
+            return Err(docker::DockerError::ImageMissing { image }.into());
+        }
+        if let Some(runtime) = &config.runtime {
+            let available = docker.runtimes().await?;
+            if !available.contains(runtime) {
+                return Err(docker::DockerError::RuntimeMissing {
+                    runtime: runtime.clone(),
+                    available,
+                }
+                .into());
+            }
+        }
+        Ok(Self {
+            docker,
+            config: config.clone(),
+            containers: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.docker
+    }
+
+    fn container_name(session: SessionId) -> String {
+        format!("agentyard-{session}")
+    }
+
+    /// The uid:gid the agent runs as: the project directory's owner, or `AGENT_USER` when that is root.
+    fn agent_user(&self, project_dir: &Path) -> Result<(UserSpec, bool), EngineError> {
+        let metadata = std::fs::metadata(project_dir).map_err(|error| {
+            EngineError::unexpected(format!("cannot read {}: {error}", project_dir.display()))
+        })?;
+        if metadata.uid() == 0 {
+            Ok((self.config.user, true))
+        } else {
+            Ok((
+                UserSpec {
+                    uid: metadata.uid(),
+                    gid: metadata.gid(),
+                },
+                false,
+            ))
+        }
+    }
+
+    /// A path of this machine as the Docker Engine's host sees it (they differ when the platform
+    /// itself runs in a container: `HOST_PROJECTS_DIR` / `HOST_DATA_DIR`).
+    fn host_path(&self, path: &Path) -> PathBuf {
+        let translations = [
+            (&self.config.projects_root, &self.config.host_projects_dir),
+            (&self.config.data_dir, &self.config.host_data_dir),
+        ];
+        for (inside, host) in translations {
+            if let (Some(host), Ok(rest)) = (host, path.strip_prefix(inside)) {
+                return host.join(rest);
+            }
+        }
+        path.to_path_buf()
+    }
+
+    async fn ensure_container(&self, launch: &Launch) -> Result<(String, UserSpec), EngineError> {
+        let project_dir = launch
+            .main_git_dir
+            .as_ref()
+            .and_then(|git| git.parent())
+            .unwrap_or(&launch.work_path);
+        let (user, owner_is_root) = self.agent_user(project_dir)?;
+        std::fs::create_dir_all(&launch.home).map_err(|error| {
+            EngineError::unexpected(format!("cannot create {}: {error}", launch.home.display()))
+        })?;
+        give_to(&launch.home, user)?;
+        if owner_is_root {
+            tracing::info!(
+                session = %launch.session, user = %user, path = %launch.work_path.display(),
+                "the project is owned by root; giving its work path to AGENT_USER so the agent never runs as root"
+            );
+            give_to(&launch.work_path, user)?;
+            if let Some(git_dir) = &launch.main_git_dir {
+                give_to(git_dir, user)?;
+            }
+        }
+        let shape = ContainerShape {
+            image: launch.image.clone(),
+            work_path: launch.work_path.clone(),
+            main_git_dir: launch.main_git_dir.clone(),
+            user,
+        };
+        let name = Self::container_name(launch.session);
+        let mut containers = self.containers.lock().await;
+        let running = match self.docker.inspect_container(&name).await? {
+            Some(details) => details.running && containers.get(&launch.session) == Some(&shape),
+            None => false,
+        };
+        if running {
+            return Ok((name, user));
+        }
+        self.docker.remove_container(&name).await?;
+        let mut binds = vec![
+            Bind {
+                host: self.host_path(&launch.work_path),
+                container: CONTAINER_WORKSPACE.into(),
+                read_only: false,
+            },
+            Bind {
+                host: self.host_path(&launch.home),
+                container: CONTAINER_HOME.into(),
+                read_only: false,
+            },
+        ];
+        if let Some(git_dir) = &launch.main_git_dir {
+            binds.push(Bind {
+                host: self.host_path(git_dir),
+                container: git_dir.clone(),
+                read_only: false,
+            });
+        }
+        let mut env = launch.env.clone();
+        env.push(("HOME".to_owned(), CONTAINER_HOME.to_owned()));
+        let spec = ContainerSpec {
+            name: name.clone(),
+            image: launch.image.clone(),
+            labels: BTreeMap::from([
+                (SESSION_LABEL.to_owned(), launch.session.to_string()),
+                (PROJECT_LABEL.to_owned(), launch.project.to_string()),
+            ]),
+            env,
+            binds,
+            user,
+            working_dir: CONTAINER_WORKSPACE.into(),
+            limits: Limits {
+                memory_bytes: self.config.memory_limit.bytes(),
+                nano_cpus: self.config.cpu_limit.nano_cpus(),
+                pids: self.config.pids_limit,
+            },
+            network: self.config.network.clone(),
+            runtime: self.config.runtime.clone(),
+            mount_docker_socket: self.config.docker_access == domain::DockerAccess::Socket,
+        };
+        self.docker.create_container(&spec).await?;
+        containers.insert(launch.session, shape);
+        Ok((name, user))
+    }
+}
+
+/// Gives a directory tree to `user`, so an agent that is not root can work in it.
+fn give_to(path: &Path, user: UserSpec) -> Result<(), EngineError> {
+    let chown = |path: &Path| {
+        std::os::unix::fs::lchown(path, Some(user.uid), Some(user.gid)).map_err(|error| {
+            EngineError::unexpected(format!("cannot give {} to {user}: {error}", path.display()))
+        })
+    };
+    let mut pending = vec![path.to_path_buf()];
+    while let Some(path) = pending.pop() {
+        let metadata = std::fs::symlink_metadata(&path).map_err(|error| {
+            EngineError::unexpected(format!("cannot read {}: {error}", path.display()))
+        })?;
+        if metadata.uid() != user.uid || metadata.gid() != user.gid {
+            chown(&path)?;
+        }
+        if metadata.is_dir() {
+            let entries = std::fs::read_dir(&path).map_err(|error| {
+                EngineError::unexpected(format!("cannot read {}: {error}", path.display()))
+            })?;
+            pending.extend(entries.filter_map(Result::ok).map(|entry| entry.path()));
+        }
+    }
+    Ok(())
+}
+
+struct DockerKiller(ExecKiller);
+
+#[async_trait]
+impl Killer for DockerKiller {
+    async fn kill(&self) -> Result<(), EngineError> {
+        Ok(self.0.kill().await?)
+    }
+}
+
+#[async_trait]
+impl Runtime for DockerRuntime {
+    fn mode(&self) -> AgentMode {
+        AgentMode::Docker
+    }
+
+    fn agent_work_path(&self, _launch_work_path: &Path) -> PathBuf {
+        PathBuf::from(CONTAINER_WORKSPACE)
+    }
+
+    async fn start(&self, launch: Launch) -> Result<AgentProcess, EngineError> {
+        let (container, user) = self.ensure_container(&launch).await?;
+        let mut cmd = vec![launch.program.clone()];
+        cmd.extend(launch.args.iter().cloned());
+        let spec = ExecSpec {
+            cmd,
+            env: Vec::new(),
+            user: Some(user),
+            working_dir: Some(CONTAINER_WORKSPACE.into()),
+        };
+        let mut process = self.docker.exec(&container, &spec).await?;
+        let stdin = std::mem::replace(&mut process.stdin, Box::pin(tokio::io::sink()));
+        let (_, closed) = tokio::sync::mpsc::channel(1);
+        let stdout = std::mem::replace(&mut process.stdout, closed);
+        let killer = Arc::new(DockerKiller(process.killer()));
+        let exit = async move {
+            let code = process.wait().await?;
+            Ok(ProcessExit {
+                code,
+                stderr_tail: process.stderr(),
+            })
+        };
+        Ok(AgentProcess {
+            stdin,
+            stdout: ReceiverStream::new(stdout).boxed(),
+            killer,
+            exit: exit.boxed(),
+        })
+    }
+
+    async fn release(&self, session: SessionId) -> Result<(), EngineError> {
+        let mut containers = self.containers.lock().await;
+        self.docker
+            .remove_container(&Self::container_name(session))
+            .await?;
+        containers.remove(&session);
+        Ok(())
+    }
+
+    async fn reconcile(
+        &self,
+        live: &HashSet<SessionId>,
+        at_boot: bool,
+    ) -> Result<Vec<String>, EngineError> {
+        let mut removed = Vec::new();
+        for container in self.docker.session_containers().await? {
+            let session = container.session_id.parse::<SessionId>().ok();
+            // At boot no turn is running, so every container is left over: remove them all;
+            // the next message of a live session creates a fresh one and resumes.
+            let stale = at_boot || session.is_none_or(|id| !live.contains(&id));
+            if stale {
+                self.docker.remove_container(&container.id).await?;
+                if let Some(id) = session {
+                    self.containers.lock().await.remove(&id);
+                }
+                removed.push(container.name);
+            }
+        }
+        Ok(removed)
+    }
+
+    async fn agent_image_names(&self) -> Result<Option<Vec<String>>, EngineError> {
+        Ok(None)
+    }
+
+    async fn health(&self) -> Option<RuntimeHealth> {
+        let image = ImageRef::parse(&self.config.default_image).ok()?;
+        let health = self.docker.health(&image, &self.config.network).await;
+        Some(RuntimeHealth {
+            socket_connected: health.socket_connected,
+            image_available: health.image_available,
+            image_name: health.image_name,
+            network_exists: health.network_exists,
+        })
+    }
+}

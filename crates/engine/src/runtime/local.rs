@@ -1,0 +1,148 @@
+//! Local mode: the agent is a child process of the platform, run in the work path.
+
+use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth};
+use crate::EngineError;
+use async_trait::async_trait;
+use domain::{AgentMode, SessionId};
+use futures::{FutureExt, StreamExt};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, Command};
+use tokio::sync::Notify;
+use tokio_util::io::ReaderStream;
+
+/// Variables of the platform's own environment a local agent needs to run at all.
+/// Nothing secret is among them; secrets reach the agent only through the allowlist in `Launch::env`.
+const LOCAL_BASE_ENV: &[&str] = &[
+    "PATH", "LANG", "LC_ALL", "TZ", "TMPDIR", "USER", "LOGNAME", "SHELL",
+];
+
+/// How much of an agent's stderr is kept for error messages.
+const STDERR_TAIL: usize = 4096;
+
+#[derive(Default)]
+pub struct LocalRuntime;
+
+impl LocalRuntime {
+    pub fn new() -> Self {
+        Self
+    }
+}
+
+#[async_trait]
+impl Runtime for LocalRuntime {
+    fn mode(&self) -> AgentMode {
+        AgentMode::Local
+    }
+
+    fn agent_work_path(&self, launch_work_path: &Path) -> PathBuf {
+        launch_work_path.to_path_buf()
+    }
+
+    async fn start(&self, launch: Launch) -> Result<AgentProcess, EngineError> {
+        std::fs::create_dir_all(&launch.home).map_err(|error| {
+            EngineError::unexpected(format!("cannot create {}: {error}", launch.home.display()))
+        })?;
+        let mut command = Command::new(&launch.program);
+        command
+            .args(&launch.args)
+            .current_dir(&launch.work_path)
+            .env_clear()
+            .envs(
+                LOCAL_BASE_ENV
+                    .iter()
+                    .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
+            )
+            .envs(
+                launch
+                    .env
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str())),
+            )
+            .env("HOME", &launch.home)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|error| EngineError::Invalid {
+            code: "agent_not_found",
+            message: format!("cannot start the agent CLI `{}`: {error}", launch.program),
+            remediation: Some(
+                "install the Claude Code CLI (npm i -g @anthropic-ai/claude-code) or set AGENT_COMMAND to its path".to_owned(),
+            ),
+        })?;
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let mut stderr = child.stderr.take().expect("stderr is piped");
+        let stderr_tail = tokio::spawn(async move {
+            let mut all = Vec::new();
+            let _ = stderr.read_to_end(&mut all).await;
+            let start = all.len().saturating_sub(STDERR_TAIL);
+            String::from_utf8_lossy(&all[start..]).into_owned()
+        });
+        let kill = Arc::new(Notify::new());
+        Ok(AgentProcess {
+            stdin: Box::pin(stdin),
+            stdout: ReaderStream::new(stdout)
+                .filter_map(|chunk| async move { chunk.ok() })
+                .boxed(),
+            killer: Arc::new(LocalKiller(kill.clone())),
+            exit: wait_for_exit(child, kill, stderr_tail).boxed(),
+        })
+    }
+
+    async fn release(&self, _session: SessionId) -> Result<(), EngineError> {
+        Ok(())
+    }
+
+    async fn reconcile(
+        &self,
+        _live: &HashSet<SessionId>,
+        _at_boot: bool,
+    ) -> Result<Vec<String>, EngineError> {
+        Ok(Vec::new())
+    }
+
+    async fn agent_image_names(&self) -> Result<Option<Vec<String>>, EngineError> {
+        Ok(None)
+    }
+
+    async fn health(&self) -> Option<RuntimeHealth> {
+        None
+    }
+}
+
+/// Kills a local agent by waking the task that owns its child. A stored permit means a kill
+/// that comes before the owner waits is not lost.
+struct LocalKiller(Arc<Notify>);
+
+#[async_trait]
+impl Killer for LocalKiller {
+    async fn kill(&self) -> Result<(), EngineError> {
+        self.0.notify_one();
+        Ok(())
+    }
+}
+
+async fn wait_for_exit(
+    mut child: Child,
+    kill: Arc<Notify>,
+    stderr_tail: tokio::task::JoinHandle<String>,
+) -> Result<ProcessExit, EngineError> {
+    let status = tokio::select! {
+        status = child.wait() => status,
+        () = kill.notified() => {
+            // Already exited is fine: the goal is that it is not running.
+            let _ = child.start_kill();
+            child.wait().await
+        }
+    }
+    .map_err(anyhow::Error::new)?;
+    Ok(ProcessExit {
+        code: status.code().map(i64::from).unwrap_or(-1),
+        stderr_tail: stderr_tail.await.unwrap_or_default(),
+    })
+}

@@ -1,0 +1,104 @@
+//! Where agent processes run: the [`Runtime`] interface and its two implementations,
+//! [`LocalRuntime`] (a child process in the work path) and [`DockerRuntime`] (an exec in the
+//! session's hardened container).
+
+mod docker;
+mod local;
+
+pub use self::docker::DockerRuntime;
+pub use local::LocalRuntime;
+
+use crate::EngineError;
+use async_trait::async_trait;
+use bytes::Bytes;
+use domain::{AgentMode, ImageRef, ProjectId, SessionId};
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::io::AsyncWrite;
+
+/// Everything a runtime needs to start one agent process for a turn.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub session: SessionId,
+    pub project: ProjectId,
+    /// The effective work path on the host: the worktree, else the project directory.
+    pub work_path: PathBuf,
+    /// The main repository's `.git` when the work path is a worktree (its `.git` file points there).
+    pub main_git_dir: Option<PathBuf>,
+    /// The per-session state directory, the agent's HOME.
+    pub home: PathBuf,
+    pub image: ImageRef,
+    pub program: String,
+    pub args: Vec<String>,
+    /// The agent's environment, already filtered through the allowlist.
+    pub env: Vec<(String, String)>,
+}
+
+/// A running agent process: its stdin, its stdout as byte chunks (not aligned to lines),
+/// a way to kill it from any task, and its end.
+pub struct AgentProcess {
+    pub stdin: Pin<Box<dyn AsyncWrite + Send>>,
+    pub stdout: BoxStream<'static, Bytes>,
+    pub killer: Arc<dyn Killer>,
+    /// Resolves when the process has ended: its exit code and the tail of its stderr.
+    pub exit: BoxFuture<'static, Result<ProcessExit, EngineError>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ProcessExit {
+    pub code: i64,
+    pub stderr_tail: String,
+}
+
+/// Ends a running agent process at once.
+#[async_trait]
+pub trait Killer: Send + Sync {
+    async fn kill(&self) -> Result<(), EngineError>;
+}
+
+/// The health of a runtime, as `/api/health` reports it.
+#[derive(Clone, Debug, Default)]
+pub struct RuntimeHealth {
+    pub socket_connected: bool,
+    pub image_available: bool,
+    pub image_name: String,
+    pub network_exists: bool,
+}
+
+impl RuntimeHealth {
+    pub fn ok(&self) -> bool {
+        self.socket_connected && self.image_available && self.network_exists
+    }
+}
+
+#[async_trait]
+pub trait Runtime: Send + Sync {
+    fn mode(&self) -> AgentMode;
+
+    /// The work path as the agent sees it (inside a container, `/workspace`).
+    fn agent_work_path(&self, launch_work_path: &std::path::Path) -> PathBuf;
+
+    /// Starts one agent process.
+    async fn start(&self, launch: Launch) -> Result<AgentProcess, EngineError>;
+
+    /// Frees what the session holds in the runtime (its container). Nothing to do for local.
+    async fn release(&self, session: SessionId) -> Result<(), EngineError>;
+
+    /// Removes whatever the runtime holds for sessions that are not in `live`, and everything
+    /// left over from a previous run of the platform. Returns what was removed, for the log.
+    async fn reconcile(
+        &self,
+        live: &HashSet<SessionId>,
+        at_boot: bool,
+    ) -> Result<Vec<String>, EngineError>;
+
+    /// Agent images present in the engine, or `None` when this runtime has no images.
+    async fn agent_image_names(&self) -> Result<Option<Vec<String>>, EngineError>;
+
+    /// `None` in local mode.
+    async fn health(&self) -> Option<RuntimeHealth>;
+}

@@ -1,0 +1,730 @@
+//! Turns: one agent process per user message, run in order per session.
+//!
+//! A message is stored the moment it arrives. When a turn is already running it waits in the
+//! session's queue (`Queued`); otherwise a worker task starts and runs queued turns until none is
+//! left. Every event the agent prints is appended to the store before anything is broadcast, and
+//! the assistant message is kept up to date as text and tool calls arrive, so a browser that
+//! reconnects gets the whole history from the store.
+
+use crate::context::{Workplace, system_prompt};
+use crate::runtime::{AgentProcess, Launch};
+use crate::{Engine, EngineError, EngineEvent};
+use agent::{ContentBlock, Event, LineParser, PermissionDecision};
+use domain::{
+    Agent, ImageChoice, MessageId, Project, Role, RunState, Session, SessionId, SessionMode,
+    SessionStatus, ToolUse, resolve_image,
+};
+use futures::StreamExt;
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::time::Duration;
+use store::{MessageUpdate, NewMessage};
+use tokio::io::AsyncWriteExt;
+use tokio::sync::{mpsc, watch};
+
+/// How long an interrupted agent gets to end its turn by itself before it is killed.
+const INTERRUPT_GRACE: Duration = Duration::from_millis(1500);
+
+/// Options of one message.
+#[derive(Clone, Debug, Default)]
+pub struct SendOptions {
+    /// A model for this turn, over the agent's.
+    pub model: Option<String>,
+    /// Switches the session to this mode before the turn.
+    pub mode: Option<SessionMode>,
+}
+
+/// The user's answer to an ask-mode permission request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PermissionAnswer {
+    Allow,
+    Deny,
+}
+
+/// A message waiting for its turn.
+struct PendingTurn {
+    content: String,
+    model: Option<String>,
+}
+
+/// What can be said to the turn in progress.
+enum TurnCommand {
+    /// Ask the agent to stop, and kill it if it has not after a grace period.
+    Interrupt,
+    /// Kill at once (the session is ending).
+    Kill,
+    Permission {
+        request_id: String,
+        answer: PermissionAnswer,
+    },
+}
+
+/// The work in flight for one session.
+pub(crate) struct SessionRun {
+    queue: VecDeque<PendingTurn>,
+    /// Talks to the turn in progress; `None` between turns.
+    commands: Option<mpsc::UnboundedSender<TurnCommand>>,
+    /// Becomes true when the worker has finished every turn and exited.
+    finished: watch::Receiver<bool>,
+}
+
+/// Where a turn runs, decided at spawn.
+struct Workspace {
+    path: PathBuf,
+    main_git_dir: Option<PathBuf>,
+    branch: Option<String>,
+}
+
+impl Engine {
+    /// Stores the user's message and runs it now, or queues it behind the running turn.
+    /// Returns whether it was queued.
+    pub async fn send_message(
+        &self,
+        id: SessionId,
+        content: &str,
+        options: SendOptions,
+    ) -> Result<bool, EngineError> {
+        if content.trim().is_empty() {
+            return Err(EngineError::invalid(
+                "empty_message",
+                "the message is empty; write something to send",
+            ));
+        }
+        let mut session = self.session(id).await?;
+        if session.status == SessionStatus::Done {
+            return Err(EngineError::Conflict(
+                "the session is done; move it back to another column to continue it".to_owned(),
+            ));
+        }
+        if let Some(mode) = options.mode.filter(|mode| *mode != session.mode) {
+            session = self
+                .update_session(
+                    id,
+                    crate::SessionChanges {
+                        mode: Some(mode),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+        }
+        if session.status == SessionStatus::Backlog {
+            self.set_session_status(id, SessionStatus::InProgress)
+                .await?;
+        }
+        self.store()
+            .insert_message(NewMessage {
+                session_id: id,
+                role: Role::User,
+                content: content.to_owned(),
+                tool_use: Vec::new(),
+                cost_usd: None,
+                interrupted: false,
+            })
+            .await?;
+        let pending = PendingTurn {
+            content: content.to_owned(),
+            model: options.model,
+        };
+        let queued = {
+            let mut runs = self.inner.runs.lock().expect("runs lock");
+            match runs.get_mut(&id) {
+                Some(run) => {
+                    run.queue.push_back(pending);
+                    true
+                }
+                None => {
+                    let (finished_tx, finished) = watch::channel(false);
+                    runs.insert(
+                        id,
+                        SessionRun {
+                            queue: VecDeque::from([pending]),
+                            commands: None,
+                            finished,
+                        },
+                    );
+                    let engine = self.clone();
+                    tokio::spawn(async move { engine.run_queue(id, finished_tx).await });
+                    false
+                }
+            }
+        };
+        if queued {
+            self.emit(EngineEvent::Queued { session: id });
+        } else {
+            self.emit_streaming();
+        }
+        Ok(queued)
+    }
+
+    /// Interrupts the running turn, if any. Queued messages run after it.
+    pub async fn stop(&self, id: SessionId) -> Result<(), EngineError> {
+        self.session(id).await?;
+        self.command(id, TurnCommand::Interrupt);
+        Ok(())
+    }
+
+    /// Answers an ask-mode permission request of the running turn.
+    pub async fn answer_permission(
+        &self,
+        id: SessionId,
+        request_id: &str,
+        answer: PermissionAnswer,
+    ) -> Result<(), EngineError> {
+        self.session(id).await?;
+        if self.command(
+            id,
+            TurnCommand::Permission {
+                request_id: request_id.to_owned(),
+                answer,
+            },
+        ) {
+            Ok(())
+        } else {
+            Err(EngineError::Conflict(
+                "no turn of this session is waiting for a permission".to_owned(),
+            ))
+        }
+    }
+
+    /// Sessions with a turn in flight.
+    pub fn streaming_sessions(&self) -> Vec<SessionId> {
+        self.inner
+            .runs
+            .lock()
+            .expect("runs lock")
+            .keys()
+            .copied()
+            .collect()
+    }
+
+    fn command(&self, id: SessionId, command: TurnCommand) -> bool {
+        let runs = self.inner.runs.lock().expect("runs lock");
+        match runs.get(&id).and_then(|run| run.commands.as_ref()) {
+            Some(commands) => commands.send(command).is_ok(),
+            None => false,
+        }
+    }
+
+    fn emit_streaming(&self) {
+        self.emit(EngineEvent::Streaming {
+            session_ids: self.streaming_sessions(),
+        });
+    }
+
+    /// Drops the session's queue, kills its running turn and waits until its worker has exited.
+    pub(crate) async fn cancel_turns(&self, id: SessionId) {
+        let finished = {
+            let mut runs = self.inner.runs.lock().expect("runs lock");
+            let Some(run) = runs.get_mut(&id) else { return };
+            run.queue.clear();
+            if let Some(commands) = &run.commands {
+                let _ = commands.send(TurnCommand::Kill);
+            }
+            run.finished.clone()
+        };
+        let mut finished = finished;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(30), finished.wait_for(|done| *done)).await;
+    }
+
+    /// The worker of one session: runs queued turns in order until none is left.
+    async fn run_queue(self, id: SessionId, finished: watch::Sender<bool>) {
+        loop {
+            let (pending, commands) = {
+                let mut runs = self.inner.runs.lock().expect("runs lock");
+                let Some(run) = runs.get_mut(&id) else { break };
+                match run.queue.pop_front() {
+                    Some(pending) => {
+                        let (sender, receiver) = mpsc::unbounded_channel();
+                        run.commands = Some(sender);
+                        (pending, receiver)
+                    }
+                    None => {
+                        runs.remove(&id);
+                        break;
+                    }
+                }
+            };
+            if let Err(error) = self.run_turn(id, pending, commands).await {
+                tracing::warn!(session = %id, %error, "turn failed");
+                self.emit(EngineEvent::Error {
+                    session: id,
+                    error: error.to_string(),
+                    code: Some(error.code().to_owned()),
+                    remediation: error.remediation().map(str::to_owned),
+                });
+                self.set_run_state(id, RunState::Error).await;
+            }
+            if let Some(run) = self.inner.runs.lock().expect("runs lock").get_mut(&id) {
+                run.commands = None;
+            }
+        }
+        self.mark_idle_since(id);
+        let _ = finished.send(true);
+        self.emit_streaming();
+    }
+
+    async fn set_run_state(&self, id: SessionId, state: RunState) {
+        match self.store().set_run_state(id, state).await {
+            Ok(Some(session)) => self.emit(EngineEvent::SessionUpdated(session)),
+            Ok(None) => {}
+            Err(error) => tracing::warn!(session = %id, %error, "could not record the run state"),
+        }
+    }
+
+    async fn run_turn(
+        &self,
+        id: SessionId,
+        pending: PendingTurn,
+        commands: mpsc::UnboundedReceiver<TurnCommand>,
+    ) -> Result<(), EngineError> {
+        self.set_run_state(id, RunState::Starting).await;
+        let session = self.session(id).await?;
+        let project = self.project(session.project_id).await?;
+        let agent = match self.store().agent(session.agent_id).await? {
+            Some(agent) => agent,
+            None => self.store().default_agent().await?,
+        };
+        let workspace = self.prepare_workspace(&session, &project).await?;
+        let launch = self.launch(&session, &project, &agent, &workspace, pending.model)?;
+        if self.runtime().health().await.is_some() {
+            self.store().set_image(id, launch.image.as_str()).await?;
+        }
+        let process = self.runtime().start(launch).await?;
+        self.set_run_state(id, RunState::Running).await;
+        let reply = self
+            .store()
+            .insert_message(NewMessage {
+                session_id: id,
+                role: Role::Assistant,
+                content: String::new(),
+                tool_use: Vec::new(),
+                cost_usd: None,
+                interrupted: false,
+            })
+            .await?;
+        let outcome = self
+            .drive(id, reply.id, &pending.content, process, commands)
+            .await;
+        self.set_run_state(id, RunState::Idle).await;
+        let outcome = outcome?;
+        self.emit(EngineEvent::Done {
+            session: id,
+            message: reply.id,
+            cost_usd: outcome.cost_usd,
+            interrupted: outcome.interrupted,
+        });
+        Ok(())
+    }
+
+    fn launch(
+        &self,
+        session: &Session,
+        project: &Project,
+        agent: &Agent,
+        workspace: &Workspace,
+        model: Option<String>,
+    ) -> Result<Launch, EngineError> {
+        let config = self.config();
+        let image = resolve_image(ImageChoice {
+            explicit: session.docker_image.as_deref(),
+            agent: agent.docker_image.as_deref(),
+            project: project.agent_image.as_deref(),
+            configured_default: Some(config.default_image.as_str()),
+        })
+        .map_err(|error| EngineError::invalid("invalid_image", error.to_string()))?;
+        let agent_path = self.runtime().agent_work_path(&workspace.path);
+        let prompt = system_prompt(
+            agent,
+            &Workplace {
+                project,
+                path: &agent_path,
+                branch: workspace.branch.as_deref(),
+                mode: session.mode,
+            },
+        );
+        let command = agent::ClaudeCommand {
+            model: model.or_else(|| agent.model.clone()),
+            resume: session.cc_session_id.clone(),
+            mode: session.mode,
+            append_system_prompt: Some(prompt),
+            mcp_config: None,
+            allowed_tools: Vec::new(),
+        };
+        Ok(Launch {
+            session: session.id,
+            project: project.id,
+            work_path: workspace.path.clone(),
+            main_git_dir: workspace.main_git_dir.clone(),
+            home: self.session_state_dir(session.id).join("home"),
+            image,
+            program: config.agent_command.clone(),
+            args: command.args(),
+            env: config.agent_env.clone(),
+        })
+    }
+
+    /// Decides where the session works: its worktree when it has one; the main checkout for
+    /// explore sessions and for the first writer; a new worktree for a writer when another
+    /// active writer holds the main checkout. Serialized per project.
+    async fn prepare_workspace(
+        &self,
+        session: &Session,
+        project: &Project,
+    ) -> Result<Workspace, EngineError> {
+        let main = Workspace {
+            path: project.path.clone(),
+            main_git_dir: None,
+            branch: None,
+        };
+        if let Some(worktree) = session.worktree_path.as_ref().filter(|path| path.exists()) {
+            return Ok(Workspace {
+                path: worktree.clone(),
+                main_git_dir: Some(project.path.join(".git")),
+                branch: session.branch.clone(),
+            });
+        }
+        if !session.mode.writes() || !git::is_repository(&project.path).await {
+            return Ok(main);
+        }
+        let lock = {
+            let mut locks = self.inner.workspace_locks.lock().expect("workspace locks");
+            locks.entry(project.id).or_default().clone()
+        };
+        let _serialized = lock.lock().await;
+        let others = self.store().sessions(Some(project.id)).await?;
+        let claims = self
+            .inner
+            .main_checkout_claims
+            .lock()
+            .expect("claims lock")
+            .clone();
+        let taken = others.iter().any(|other| {
+            other.id != session.id
+                && other.status != SessionStatus::Done
+                && other.mode.writes()
+                && other.worktree_path.is_none()
+                && (claims.contains(&other.id) || other.cc_session_id.is_some())
+        });
+        if !git::needs_worktree(session.mode, taken) {
+            self.inner
+                .main_checkout_claims
+                .lock()
+                .expect("claims lock")
+                .insert(session.id);
+            return Ok(main);
+        }
+        let worktree = git::create_worktree(&project.path, session.id).await?;
+        self.store()
+            .set_worktree(
+                session.id,
+                Some(&worktree.path),
+                Some(worktree.branch.as_str()),
+            )
+            .await?;
+        if let Ok(Some(updated)) = self.store().session(session.id).await {
+            self.emit(EngineEvent::SessionUpdated(updated));
+        }
+        Ok(Workspace {
+            path: worktree.path,
+            main_git_dir: Some(project.path.join(".git")),
+            branch: Some(worktree.branch.as_str().to_owned()),
+        })
+    }
+
+    /// Feeds the message to the agent and follows its output to the end of the turn.
+    async fn drive(
+        &self,
+        id: SessionId,
+        reply: MessageId,
+        content: &str,
+        process: AgentProcess,
+        mut commands: mpsc::UnboundedReceiver<TurnCommand>,
+    ) -> Result<TurnOutcome, EngineError> {
+        let AgentProcess {
+            stdin,
+            mut stdout,
+            killer,
+            exit,
+        } = process;
+        let mut stdin = Some(stdin);
+        let mut reply_state = Reply::default();
+        let mut parser = LineParser::default();
+        let mut kill_at: Option<tokio::time::Instant> = None;
+        let mut saw_result = false;
+        if let Some(input) = stdin.as_mut() {
+            write_line(input, &agent::user_message_line(content)).await?;
+        }
+        loop {
+            let deadline = kill_at
+                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
+            tokio::select! {
+                chunk = stdout.next() => {
+                    let events = match chunk {
+                        Some(chunk) => parser.push(&chunk),
+                        None => break,
+                    };
+                    for parsed in events {
+                        if self.handle_event(id, reply, &mut reply_state, parsed).await? {
+                            saw_result = true;
+                            // The turn is over: closing stdin lets the CLI exit.
+                            stdin = None;
+                        }
+                    }
+                }
+                Some(command) = commands.recv() => match command {
+                    TurnCommand::Interrupt if !reply_state.interrupted => {
+                        reply_state.interrupted = true;
+                        if let Some(input) = stdin.as_mut() {
+                            let request_id = format!("interrupt-{}", uuid::Uuid::new_v4());
+                            let _ = write_line(input, &agent::interrupt_line(&request_id)).await;
+                        }
+                        kill_at = Some(tokio::time::Instant::now() + INTERRUPT_GRACE);
+                    }
+                    TurnCommand::Interrupt => {}
+                    TurnCommand::Kill => {
+                        reply_state.interrupted = true;
+                        killer.kill().await?;
+                    }
+                    TurnCommand::Permission { request_id, answer } => {
+                        let Some(input) = reply_state.permissions.iter().position(|(known, _)| *known == request_id)
+                            .map(|at| reply_state.permissions.remove(at).1) else { continue };
+                        let decision = match answer {
+                            PermissionAnswer::Allow => PermissionDecision::Allow { updated_input: input },
+                            PermissionAnswer::Deny => PermissionDecision::Deny { message: "The user denied this tool use.".to_owned() },
+                        };
+                        if let Some(stdin) = stdin.as_mut() {
+                            write_line(stdin, &agent::permission_response_line(&request_id, &decision)).await?;
+                        }
+                    }
+                },
+                () = tokio::time::sleep_until(deadline), if kill_at.is_some() => {
+                    kill_at = None;
+                    killer.kill().await?;
+                }
+            }
+        }
+        for parsed in parser.finish() {
+            saw_result |= self
+                .handle_event(id, reply, &mut reply_state, parsed)
+                .await?;
+        }
+        drop(stdin);
+        let exit = exit.await?;
+        self.store()
+            .update_message(
+                reply,
+                MessageUpdate {
+                    content: Some(reply_state.content.clone()),
+                    tool_use: Some(reply_state.tools.clone()),
+                    cost_usd: reply_state.cost_usd,
+                    interrupted: Some(reply_state.interrupted),
+                },
+            )
+            .await?;
+        if !saw_result && !reply_state.interrupted {
+            let detail = exit.stderr_tail.trim();
+            return Err(EngineError::invalid(
+                "agent_failed",
+                format!(
+                    "the agent ended without finishing its turn (exit code {}){}",
+                    exit.code,
+                    if detail.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {detail}")
+                    }
+                ),
+            ));
+        }
+        Ok(TurnOutcome {
+            cost_usd: reply_state.cost_usd,
+            interrupted: reply_state.interrupted,
+        })
+    }
+
+    /// Persists one agent event, updates the reply, then broadcasts. Returns true for the turn's result.
+    async fn handle_event(
+        &self,
+        id: SessionId,
+        reply: MessageId,
+        state: &mut Reply,
+        parsed: agent::ParsedEvent,
+    ) -> Result<bool, EngineError> {
+        let kind = parsed
+            .raw
+            .get("type")
+            .and_then(|kind| kind.as_str())
+            .unwrap_or("invalid_line");
+        self.store()
+            .append_event(id, kind, &parsed.raw.to_string())
+            .await?;
+        let mut broadcasts = Vec::new();
+        let mut is_result = false;
+        match parsed.event {
+            Event::SystemInit { session_id, .. } => {
+                self.store().set_cc_session_id(id, &session_id).await?;
+            }
+            Event::TextDelta { text } => {
+                state.streamed = true;
+                let text = state.append_text(&text);
+                broadcasts.push(EngineEvent::Chunk { session: id, text });
+            }
+            Event::Assistant { content } => {
+                for block in content {
+                    match block {
+                        ContentBlock::Text { text } if !state.streamed => {
+                            let text = state.append_text(&text);
+                            broadcasts.push(EngineEvent::Chunk { session: id, text });
+                        }
+                        ContentBlock::ToolUse {
+                            id: tool_id,
+                            name,
+                            input,
+                        } => {
+                            state.after_tool = true;
+                            state.tools.push(ToolUse {
+                                id: tool_id,
+                                tool: name.clone(),
+                                input: input.to_string(),
+                                result: None,
+                            });
+                            broadcasts.push(EngineEvent::ToolUse {
+                                session: id,
+                                tool: name,
+                                input,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                state.streamed = false;
+            }
+            Event::ToolResult {
+                tool_use_id,
+                content,
+                ..
+            } => {
+                if let Some(tool) = state.tools.iter_mut().find(|tool| tool.id == tool_use_id) {
+                    tool.result = Some(content.clone());
+                    broadcasts.push(EngineEvent::ToolResult {
+                        session: id,
+                        tool: tool.tool.clone(),
+                        result: content,
+                    });
+                }
+            }
+            Event::PermissionRequest {
+                request_id,
+                tool_name,
+                input,
+                ..
+            } => {
+                state.permissions.push((request_id.clone(), input.clone()));
+                broadcasts.push(EngineEvent::Permission {
+                    session: id,
+                    request_id,
+                    tool: tool_name,
+                    input,
+                });
+            }
+            Event::Result {
+                session_id,
+                total_cost_usd,
+                is_error,
+                result,
+                ..
+            } => {
+                is_result = true;
+                if !session_id.is_empty() {
+                    self.store().set_cc_session_id(id, &session_id).await?;
+                }
+                state.cost_usd = total_cost_usd;
+                if is_error && !state.interrupted {
+                    broadcasts.push(EngineEvent::Error {
+                        session: id,
+                        error: result.unwrap_or_else(|| "the agent reported an error".to_owned()),
+                        code: Some("agent_error".to_owned()),
+                        remediation: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+        if !broadcasts.is_empty() {
+            self.store()
+                .update_message(
+                    reply,
+                    MessageUpdate {
+                        content: Some(state.content.clone()),
+                        tool_use: Some(state.tools.clone()),
+                        cost_usd: state.cost_usd,
+                        interrupted: None,
+                    },
+                )
+                .await?;
+        }
+        for event in broadcasts {
+            self.emit(event);
+        }
+        Ok(is_result)
+    }
+
+    fn mark_idle_since(&self, id: SessionId) {
+        self.inner
+            .idle_since
+            .lock()
+            .expect("idle lock")
+            .insert(id, tokio::time::Instant::now());
+    }
+}
+
+/// The agent's reply as it is built during a turn.
+#[derive(Default)]
+struct Reply {
+    content: String,
+    tools: Vec<ToolUse>,
+    cost_usd: Option<f64>,
+    interrupted: bool,
+    /// Text of the current model message already arrived as deltas (so the complete message
+    /// must not add it again).
+    streamed: bool,
+    /// A tool call came since the last text, so new text starts a new paragraph.
+    after_tool: bool,
+    /// Permission requests waiting for the user, with the input to allow.
+    permissions: Vec<(String, serde_json::Value)>,
+}
+
+impl Reply {
+    /// Appends text and returns what was appended (with a paragraph break after a tool call).
+    fn append_text(&mut self, text: &str) -> String {
+        let mut added = String::new();
+        if self.after_tool && !self.content.is_empty() && !self.content.ends_with('\n') {
+            added.push_str("\n\n");
+        }
+        self.after_tool = false;
+        added.push_str(text);
+        self.content.push_str(&added);
+        added
+    }
+}
+
+struct TurnOutcome {
+    cost_usd: Option<f64>,
+    interrupted: bool,
+}
+
+async fn write_line(
+    stdin: &mut std::pin::Pin<Box<dyn tokio::io::AsyncWrite + Send>>,
+    line: &str,
+) -> Result<(), EngineError> {
+    let mut line = line.to_owned();
+    if !line.ends_with('\n') {
+        line.push('\n');
+    }
+    stdin
+        .write_all(line.as_bytes())
+        .await
+        .and(stdin.flush().await)
+        .map_err(|error| EngineError::unexpected(format!("cannot write to the agent: {error}")))
+}

@@ -1,0 +1,169 @@
+//! Runs the real `git` binary, always as `git -C <absolute path>`, with an environment that
+//! cannot prompt, cannot be redirected by inherited `GIT_*` variables and runs no repository hooks.
+//!
+//! Agents write to the repositories this crate acts on (a container mounts the work path and the
+//! main `.git`), so repository configuration is not trusted to run programs on the host: hooks
+//! and the fsmonitor are switched off for every command.
+
+use std::ffi::{OsStr, OsString};
+use std::path::Path;
+use std::process::Stdio;
+
+use tokio::process::Command;
+
+use crate::GitError;
+
+/// Inherited variables that would make git act on another repository than the one named by `-C`.
+const REDIRECTING_VARIABLES: &[&str] = &[
+    "GIT_DIR",
+    "GIT_WORK_TREE",
+    "GIT_INDEX_FILE",
+    "GIT_COMMON_DIR",
+    "GIT_OBJECT_DIRECTORY",
+    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+    "GIT_NAMESPACE",
+    "GIT_PREFIX",
+];
+
+/// What a finished git command printed, when its exit code was one the caller expects.
+pub(crate) struct Finished {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+}
+
+impl Finished {
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+}
+
+/// A git invocation bound to one absolute directory.
+pub(crate) struct Git<'a> {
+    work: &'a Path,
+    /// `-c key=value` settings placed before the subcommand.
+    config: Vec<String>,
+    /// Set for commands that receive user-supplied paths, so `*` or `:(...)` are never patterns.
+    literal_pathspecs: bool,
+}
+
+impl<'a> Git<'a> {
+    /// A git invocation in `work`; refuses a relative path, because the current directory means nothing here.
+    pub fn at(work: &'a Path) -> Result<Self, GitError> {
+        crate::paths::require_absolute(work)?;
+        Ok(Self {
+            work,
+            config: Vec::new(),
+            literal_pathspecs: false,
+        })
+    }
+
+    pub fn config(mut self, setting: impl Into<String>) -> Self {
+        self.config.push(setting.into());
+        self
+    }
+
+    pub fn configs(mut self, settings: impl IntoIterator<Item = String>) -> Self {
+        self.config.extend(settings);
+        self
+    }
+
+    pub fn literal_pathspecs(mut self) -> Self {
+        self.literal_pathspecs = true;
+        self
+    }
+
+    /// Runs git and returns its standard output; any exit code but 0 is an error.
+    pub async fn run<I, S>(&self, args: I) -> Result<Vec<u8>, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Ok(self.run_accepting(args, &[0]).await?.stdout)
+    }
+
+    /// Runs git and returns its standard output as text; any exit code but 0 is an error.
+    pub async fn text<I, S>(&self, args: I) -> Result<String, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        Ok(self.run_accepting(args, &[0]).await?.text())
+    }
+
+    /// Runs git; an exit code listed in `accepted` is an answer (e.g. 1 for "differences found"), any other an error.
+    pub async fn run_accepting<I, S>(&self, args: I, accepted: &[i32]) -> Result<Finished, GitError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let args: Vec<OsString> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let mut command = Command::new("git");
+        command
+            .arg("-C")
+            .arg(self.work)
+            .args(["--no-pager", "-c", "core.quotepath=off"])
+            .args([
+                "-c",
+                "core.hooksPath=/dev/null",
+                "-c",
+                "core.fsmonitor=false",
+                // Agent containers run as the project's owner or AGENT_USER, so a work path may
+                // belong to another uid than the platform's; git would refuse it as "dubious".
+                // The platform only runs git on paths it resolved itself inside PROJECTS_ROOT.
+                "-c",
+                "safe.directory=*",
+            ]);
+        for setting in &self.config {
+            command.arg("-c").arg(setting);
+        }
+        if self.literal_pathspecs {
+            command.arg("--literal-pathspecs");
+        }
+        command
+            .args(&args)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_EDITOR", "true")
+            .env("GIT_PAGER", "cat")
+            // Reads (status, diff) must not take the index lock an agent's own git may need at that moment.
+            .env("GIT_OPTIONAL_LOCKS", "0")
+            // Stable English messages, so the few we recognise stay recognisable.
+            .env("LC_ALL", "C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for variable in REDIRECTING_VARIABLES {
+            command.env_remove(variable);
+        }
+        let output = command.output().await.map_err(GitError::GitMissing)?;
+        let code = output.status.code().unwrap_or(-1);
+        if accepted.contains(&code) {
+            Ok(Finished {
+                code,
+                stdout: output.stdout,
+            })
+        } else {
+            Err(GitError::CommandFailed {
+                command: describe(self.work, &args),
+                stderr: describe_failure(&output.stderr, code),
+            })
+        }
+    }
+}
+
+fn describe(work: &Path, args: &[OsString]) -> String {
+    let mut text = format!("git -C {}", work.display());
+    for arg in args {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+fn describe_failure(stderr: &[u8], code: i32) -> String {
+    let stderr = String::from_utf8_lossy(stderr).trim().to_owned();
+    if stderr.is_empty() {
+        format!("exit code {code}")
+    } else {
+        stderr
+    }
+}

@@ -1,0 +1,49 @@
+//! The one error type of the `git` crate: what went wrong, and what the user can do about it.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything a caller of this crate can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    #[error(
+        "`{0}` is not a git repository; run `git init` there, or point the project at a directory that is one"
+    )]
+    NotARepository(PathBuf),
+
+    #[error("`{0}` has no commits yet; make a first commit so a worktree can branch from it")]
+    NoCommits(PathBuf),
+
+    #[error("path `{0}` is not usable here; give an absolute path to an existing directory")]
+    InvalidPath(String),
+
+    #[error("path `{0}` leads outside the work path; name a file inside the project")]
+    PathOutside(String),
+
+    #[error("branch `{0}` does not exist; pick one of the repository's branches")]
+    InvalidBranch(String),
+
+    #[error(
+        "`{0}` is not a worktree of this project; only worktrees listed by `git worktree list` can be removed"
+    )]
+    NotAWorktree(PathBuf),
+
+    #[error("the commit message is empty; write a message that says what the commit changes")]
+    EmptyCommitMessage,
+
+    #[error("nothing is staged, so there is nothing to commit; stage the files to commit first")]
+    NothingToCommit,
+
+    #[error("`{command}` failed: {stderr}")]
+    CommandFailed { command: String, stderr: String },
+
+    #[error("git could not be started ({0}); install git and make sure it is on the PATH")]
+    GitMissing(#[source] io::Error),
+
+    #[error("could not access `{path}`: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}

@@ -1,0 +1,7 @@
+//! Integration tests of the `git` crate, against the real git binary in temporary directories.
+
+mod operations;
+mod paths;
+mod repository;
+mod support;
+mod worktrees;

@@ -1,0 +1,114 @@
+//! Creating and recognising repositories.
+
+use std::path::Path;
+
+use git::GitError;
+
+use crate::support::{TestRepo, run_git};
+
+#[tokio::test]
+async fn init_gives_a_repository_on_main_with_one_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new").join("project");
+    git::init_repository(&path).await.unwrap();
+    assert!(git::is_repository(&path).await);
+    assert_eq!(run_git(&path, &["rev-list", "--count", "HEAD"]).trim(), "1");
+    assert_eq!(run_git(&path, &["branch", "--show-current"]).trim(), "main");
+}
+
+#[tokio::test]
+async fn init_of_a_repository_with_commits_changes_nothing() {
+    let repo = TestRepo::new().await;
+    repo.commit_file("a.txt", "a");
+    git::init_repository(&repo.path).await.unwrap();
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "2");
+}
+
+#[tokio::test]
+async fn init_gives_an_existing_repository_without_commits_its_first_commit() {
+    let repo = TestRepo::empty();
+    git::init_repository(&repo.path).await.unwrap();
+    assert_eq!(repo.git(&["rev-list", "--count", "HEAD"]).trim(), "1");
+    assert_eq!(
+        repo.git(&["log", "-1", "--format=%an"]).trim(),
+        "Test Person"
+    );
+}
+
+/// Set in the child run of [`without_any_identity_platform_commits_are_by_agentyard`].
+const ISOLATED: &str = "AGENTYARD_GIT_TEST_WITHOUT_IDENTITY";
+
+#[tokio::test]
+async fn without_any_identity_platform_commits_are_by_agentyard() {
+    if std::env::var_os(ISOLATED).is_none() {
+        // The user's own git configuration may name an identity; run this test again in a child
+        // process whose git sees no global or system configuration at all.
+        let home = tempfile::tempdir().unwrap();
+        let output = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "repository::without_any_identity_platform_commits_are_by_agentyard",
+            ])
+            .env(ISOLATED, "1")
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path())
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert!(
+            stdout.contains("1 passed"),
+            "the isolated run did not run the test: {stdout}"
+        );
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("project");
+    git::init_repository(&path).await.unwrap();
+    assert_eq!(
+        run_git(&path, &["log", "-1", "--format=%an <%ae>"]).trim(),
+        "Agentyard <agentyard@localhost>"
+    );
+    std::fs::write(path.join("a.txt"), "a").unwrap();
+    git::stage(&path, &[domain::RelPath::parse("a.txt").unwrap()])
+        .await
+        .unwrap();
+    git::commit(&path, "user commit without identity")
+        .await
+        .unwrap();
+    assert_eq!(
+        run_git(&path, &["log", "-1", "--format=%ae"]).trim(),
+        "agentyard@localhost"
+    );
+}
+
+#[tokio::test]
+async fn a_plain_directory_is_not_a_repository() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(!git::is_repository(dir.path()).await);
+}
+
+#[tokio::test]
+async fn a_directory_nested_inside_another_repository_is_not_a_repository() {
+    let repo = TestRepo::new().await;
+    let nested = repo.path.join("sub");
+    std::fs::create_dir(&nested).unwrap();
+    assert!(!git::is_repository(&nested).await);
+}
+
+#[tokio::test]
+async fn relative_paths_are_refused() {
+    let error = git::init_repository(Path::new("relative/project"))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, GitError::InvalidPath(_)), "{error}");
+    assert!(!git::is_repository(Path::new(".")).await);
+    let error = git::status(Path::new("relative")).await.unwrap_err();
+    assert!(matches!(error, GitError::InvalidPath(_)), "{error}");
+}

@@ -1,0 +1,1 @@
+//! MCP server over per-session unix sockets and the agentyard-bridge binary.

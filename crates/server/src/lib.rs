@@ -1,0 +1,46 @@
+//! The HTTP face of Agentyard: REST routes, the WebSocket, token auth and the web UI.
+//!
+//! Handlers parse requests into engine inputs, call the engine, and turn results into the JSON
+//! of API.md; they never touch the store, Docker or git directly, and never match on an
+//! infrastructure error (the engine has translated those already).
+
+mod auth;
+mod error;
+mod extract;
+mod routes;
+mod ui;
+mod wire;
+mod ws;
+
+pub use auth::LOGIN_COOKIE;
+pub use error::ApiError;
+
+use axum::Router;
+use engine::Engine;
+use std::future::Future;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub engine: Engine,
+    /// The API token; compared in constant time.
+    pub token: Arc<str>,
+}
+
+/// The whole application: API, WebSocket, login and UI, behind auth where API.md says so.
+pub fn router(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves until `shutdown` resolves, then lets open requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,301 @@
+//! Chat messages, and the append-only log of every raw event an agent emitted.
+//!
+//! Both keep an autoincrement `seq`, so their order is the order of writing even when two rows
+//! share a timestamp.
+
+use crate::error::{corrupt, is_foreign_key_violation};
+use crate::sessions::session_gone;
+use crate::{Store, StoreError};
+use chrono::{DateTime, Utc};
+use domain::{Message, MessageId, Role, SessionId, ToolUse};
+use serde_json::{Map, Value};
+use uuid::fmt::Hyphenated;
+
+/// What storing a message needs; the store gives it an id and a time.
+#[derive(Clone, Debug)]
+pub struct NewMessage {
+    pub session_id: SessionId,
+    pub role: Role,
+    pub content: String,
+    pub tool_use: Vec<ToolUse>,
+    pub cost_usd: Option<f64>,
+    pub interrupted: bool,
+}
+
+/// A change to a message as its turn progresses; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct MessageUpdate {
+    pub content: Option<String>,
+    /// Replaces the whole list.
+    pub tool_use: Option<Vec<ToolUse>>,
+    pub cost_usd: Option<f64>,
+    pub interrupted: Option<bool>,
+}
+
+/// One raw agent event as it was logged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    /// Position in the whole log: increases with every append, across sessions.
+    pub seq: i64,
+    pub kind: String,
+    pub payload_json: String,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: Hyphenated,
+    session_id: Hyphenated,
+    role: String,
+    content: String,
+    tool_use: String,
+    cost_usd: Option<f64>,
+    interrupted: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<MessageRow> for Message {
+    type Error = StoreError;
+
+    fn try_from(row: MessageRow) -> Result<Self, StoreError> {
+        Ok(Message {
+            id: MessageId::from_uuid(row.id.into_uuid()),
+            session_id: SessionId::from_uuid(row.session_id.into_uuid()),
+            role: role_from_text(&row.role)?,
+            content: row.content,
+            tool_use: tool_use_from_json(&row.tool_use)?,
+            cost_usd: row.cost_usd,
+            interrupted: row.interrupted,
+            created_at: row.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    seq: i64,
+    kind: String,
+    payload_json: String,
+    created_at: DateTime<Utc>,
+}
+
+impl From<EventRow> for StoredEvent {
+    fn from(row: EventRow) -> Self {
+        StoredEvent {
+            seq: row.seq,
+            kind: row.kind,
+            payload_json: row.payload_json,
+            created_at: row.created_at,
+        }
+    }
+}
+
+fn role_from_text(text: &str) -> Result<Role, StoreError> {
+    match text {
+        "user" => Ok(Role::User),
+        "assistant" => Ok(Role::Assistant),
+        other => Err(corrupt(
+            "messages.role",
+            format!("`{other}` is neither `user` nor `assistant`"),
+        )),
+    }
+}
+
+/// Encodes tool uses as a JSON array of `{id, tool, input, result}`. `input` stays the JSON
+/// text the agent sent, as a string, so it reads back byte for byte.
+fn tool_use_to_json(tool_uses: &[ToolUse]) -> String {
+    let array = tool_uses
+        .iter()
+        .map(|tool_use| {
+            let mut object = Map::new();
+            object.insert("id".into(), Value::String(tool_use.id.clone()));
+            object.insert("tool".into(), Value::String(tool_use.tool.clone()));
+            object.insert("input".into(), Value::String(tool_use.input.clone()));
+            object.insert(
+                "result".into(),
+                tool_use.result.clone().map_or(Value::Null, Value::String),
+            );
+            Value::Object(object)
+        })
+        .collect();
+    Value::Array(array).to_string()
+}
+
+fn tool_use_from_json(text: &str) -> Result<Vec<ToolUse>, StoreError> {
+    const COLUMN: &str = "messages.tool_use";
+    let value: Value = serde_json::from_str(text).map_err(|error| corrupt(COLUMN, error))?;
+    let Value::Array(items) = value else {
+        return Err(corrupt(COLUMN, "not a JSON array"));
+    };
+    items
+        .iter()
+        .map(|item| {
+            let text_field = |name: &str| {
+                item.get(name)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| corrupt(COLUMN, format!("an entry lacks the text `{name}`")))
+            };
+            let result = match item.get("result") {
+                None | Some(Value::Null) => None,
+                Some(_) => Some(text_field("result")?),
+            };
+            Ok(ToolUse {
+                id: text_field("id")?,
+                tool: text_field("tool")?,
+                input: text_field("input")?,
+                result,
+            })
+        })
+        .collect()
+}
+
+impl Store {
+    /// Stores a message at the end of its session's history.
+    /// A `Conflict` when the session no longer exists.
+    pub async fn insert_message(&self, new: NewMessage) -> Result<Message, StoreError> {
+        let result = sqlx::query_as::<_, MessageRow>(
+            "INSERT INTO messages
+                 (id, session_id, role, content, tool_use, cost_usd, interrupted, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             RETURNING *",
+        )
+        .bind(MessageId::new().to_string())
+        .bind(new.session_id.to_string())
+        .bind(new.role.as_str())
+        .bind(&new.content)
+        .bind(tool_use_to_json(&new.tool_use))
+        .bind(new.cost_usd)
+        .bind(new.interrupted)
+        .bind(Utc::now())
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(row) => row.try_into(),
+            Err(error) if is_foreign_key_violation(&error) => Err(session_gone(new.session_id)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Updates a message as its turn streams in. A `Conflict` when the message no longer
+    /// exists (its session was deleted).
+    pub async fn update_message(
+        &self,
+        id: MessageId,
+        update: MessageUpdate,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE messages SET
+                 content = COALESCE(?2, content),
+                 tool_use = COALESCE(?3, tool_use),
+                 cost_usd = COALESCE(?4, cost_usd),
+                 interrupted = COALESCE(?5, interrupted)
+             WHERE id = ?1",
+        )
+        .bind(id.to_string())
+        .bind(update.content)
+        .bind(update.tool_use.as_deref().map(tool_use_to_json))
+        .bind(update.cost_usd)
+        .bind(update.interrupted)
+        .execute(&self.pool)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "message {id} does not exist (its session may have just been deleted)"
+            )));
+        }
+        Ok(())
+    }
+
+    /// A session's messages, oldest first.
+    pub async fn messages(&self, session: SessionId) -> Result<Vec<Message>, StoreError> {
+        sqlx::query_as::<_, MessageRow>("SELECT * FROM messages WHERE session_id = ?1 ORDER BY seq")
+            .bind(session.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Message::try_from)
+            .collect()
+    }
+
+    /// Appends one raw agent event to the session's log and returns its `seq`.
+    /// A `Conflict` when the session no longer exists.
+    pub async fn append_event(
+        &self,
+        session: SessionId,
+        kind: &str,
+        payload_json: &str,
+    ) -> Result<i64, StoreError> {
+        let result = sqlx::query_scalar(
+            "INSERT INTO events (session_id, kind, payload_json, created_at)
+             VALUES (?1, ?2, ?3, ?4)
+             RETURNING seq",
+        )
+        .bind(session.to_string())
+        .bind(kind)
+        .bind(payload_json)
+        .bind(Utc::now())
+        .fetch_one(&self.pool)
+        .await;
+        match result {
+            Ok(seq) => Ok(seq),
+            Err(error) if is_foreign_key_violation(&error) => Err(session_gone(session)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// A session's event log, oldest first.
+    pub async fn events(&self, session: SessionId) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query_as::<_, EventRow>(
+            "SELECT seq, kind, payload_json, created_at FROM events
+             WHERE session_id = ?1 ORDER BY seq",
+        )
+        .bind(session.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tool_uses_round_trip_through_json_unchanged() {
+        let tool_uses = vec![
+            ToolUse {
+                id: "toolu_1".into(),
+                tool: "Write".into(),
+                input: r#"{"file_path":"/workspace/a.txt","content":"hi\n"}"#.into(),
+                result: Some("File created".into()),
+            },
+            ToolUse {
+                id: "toolu_2".into(),
+                tool: "Bash".into(),
+                input: r#"{ "command" : "ls" }"#.into(),
+                result: None,
+            },
+        ];
+        let json = tool_use_to_json(&tool_uses);
+        assert_eq!(tool_use_from_json(&json).unwrap(), tool_uses);
+    }
+
+    #[test]
+    fn no_tool_uses_are_stored_as_an_empty_array() {
+        assert_eq!(tool_use_to_json(&[]), "[]");
+        assert!(tool_use_from_json("[]").unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_tool_use_without_a_name_is_reported_as_corrupt() {
+        let error = tool_use_from_json(r#"[{"id":"x","input":"{}"}]"#).unwrap_err();
+        assert!(error.to_string().contains("`tool`"), "{error}");
+    }
+
+    #[test]
+    fn unknown_roles_are_reported_as_corrupt() {
+        let error = role_from_text("system").unwrap_err();
+        assert!(error.to_string().contains("messages.role"), "{error}");
+    }
+}

@@ -1,0 +1,126 @@
+//! Projects: a git repository under `PROJECTS_ROOT`, one row per directory.
+
+use crate::error::is_unique_violation;
+use crate::{Store, StoreError, path_text};
+use chrono::{DateTime, Utc};
+use domain::{NewProject, Project, ProjectId};
+use std::path::PathBuf;
+use uuid::fmt::Hyphenated;
+
+/// A change to a project; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default)]
+pub struct ProjectUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `Some(None)` clears the project's image.
+    pub agent_image: Option<Option<String>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ProjectRow {
+    id: Hyphenated,
+    name: String,
+    description: String,
+    path: String,
+    agent_image: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ProjectRow> for Project {
+    fn from(row: ProjectRow) -> Self {
+        Project {
+            id: ProjectId::from_uuid(row.id.into_uuid()),
+            name: row.name,
+            description: row.description,
+            path: PathBuf::from(row.path),
+            agent_image: row.agent_image,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+impl Store {
+    /// Stores a new project. Two projects cannot share a directory.
+    pub async fn create_project(&self, new: NewProject) -> Result<Project, StoreError> {
+        let path = path_text(&new.path)?;
+        let now = Utc::now();
+        sqlx::query_as::<_, ProjectRow>(
+            "INSERT INTO projects (id, name, description, path, agent_image, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+             RETURNING *",
+        )
+        .bind(ProjectId::new().to_string())
+        .bind(&new.name)
+        .bind(&new.description)
+        .bind(path)
+        .bind(&new.agent_image)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await
+        .map(Project::from)
+        .map_err(|error| {
+            if is_unique_violation(&error) {
+                StoreError::Conflict(format!(
+                    "another project already uses the directory {path}; open that project or choose another path"
+                ))
+            } else {
+                error.into()
+            }
+        })
+    }
+
+    pub async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
+        let row = sqlx::query_as::<_, ProjectRow>("SELECT * FROM projects WHERE id = ?1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(Project::from))
+    }
+
+    /// Every project, oldest first.
+    pub async fn projects(&self) -> Result<Vec<Project>, StoreError> {
+        let rows =
+            sqlx::query_as::<_, ProjectRow>("SELECT * FROM projects ORDER BY created_at, rowid")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows.into_iter().map(Project::from).collect())
+    }
+
+    /// Applies `update`; `None` when no project has this id.
+    pub async fn update_project(
+        &self,
+        id: ProjectId,
+        update: ProjectUpdate,
+    ) -> Result<Option<Project>, StoreError> {
+        let row = sqlx::query_as::<_, ProjectRow>(
+            "UPDATE projects SET
+                 name = COALESCE(?2, name),
+                 description = COALESCE(?3, description),
+                 agent_image = CASE WHEN ?4 THEN ?5 ELSE agent_image END,
+                 updated_at = ?6
+             WHERE id = ?1
+             RETURNING *",
+        )
+        .bind(id.to_string())
+        .bind(update.name)
+        .bind(update.description)
+        .bind(update.agent_image.is_some())
+        .bind(update.agent_image.flatten())
+        .bind(Utc::now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(Project::from))
+    }
+
+    /// Deletes the project's row, its sessions and their messages and events (the directory on
+    /// disk is not the store's business). `false` when no project has this id.
+    pub async fn delete_project(&self, id: ProjectId) -> Result<bool, StoreError> {
+        let result = sqlx::query("DELETE FROM projects WHERE id = ?1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() > 0)
+    }
+}

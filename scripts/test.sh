@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs Agentyard's whole test suite on a fresh Debian machine (as root), installing and starting
+# what the tests need first: the Docker Engine and the agent image (scripts/setup-docker.sh), the
+# pinned Claude Code CLI (scripts/install-claude.sh), and the web UI's npm packages.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'test.sh: %s\n' "$*"; }
+
+bash scripts/setup-docker.sh
+AGENTYARD_CLAUDE_BIN="$(bash scripts/install-claude.sh)"
+export AGENTYARD_CLAUDE_BIN
+say "claude CLI: $AGENTYARD_CLAUDE_BIN"
+
+say "web UI: install, unit tests, build"
+(cd web && npm ci --no-audit --no-fund && npm test && npm run build)
+
+say "cargo fmt and clippy"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+say "cargo test"
+cargo test --workspace --locked

@@ -1,0 +1,220 @@
+// A project's session board: four workflow columns, cards that move by buttons or by drag and
+// drop (PATCH /api/sessions/{id}/status), live updates from `session:updated`, and the form that
+// creates a session.
+
+import { useState, type DragEvent, type FormEvent } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { describeError, useApi } from '../api/client';
+import { useReconnect, useSocketEvents } from '../api/socket';
+import type { Agent, ApiError, CreateSession, Project, Session, SessionMode, SessionStatus } from '../api/wire';
+import { ErrorNote } from '../components/ErrorNote';
+import { modeLabels, modes, runStateLabels, statusLabels, statuses } from '../format';
+import { useResource } from '../useResource';
+
+const DRAG_TYPE = 'application/x-agentyard-session';
+
+export function BoardPage() {
+  const { projectId = '' } = useParams();
+  const api = useApi();
+  const project = useResource(() => api.get<Project>(`/api/projects/${projectId}`), [api, projectId]);
+  const sessions = useResource(
+    () => api.get<Session[]>('/api/sessions', { project_id: projectId }),
+    [api, projectId],
+  );
+  const agents = useResource(() => api.get<Agent[]>('/api/agents'), [api]);
+  const [moveError, setMoveError] = useState<ApiError | null>(null);
+  const [dropTarget, setDropTarget] = useState<SessionStatus | null>(null);
+
+  const upsert = (session: Session) =>
+    sessions.set((list) => {
+      const current = list ?? [];
+      return current.some((item) => item.id === session.id)
+        ? current.map((item) => (item.id === session.id ? session : item))
+        : [...current, session];
+    });
+
+  useSocketEvents((event) => {
+    if (event.type === 'session:updated' && event.session.project_id === projectId) upsert(event.session);
+  });
+  useReconnect(sessions.reload);
+
+  async function move(session: Session, status: SessionStatus) {
+    if (session.status === status) return;
+    try {
+      upsert(await api.patch<Session>(`/api/sessions/${session.id}/status`, { status }));
+      setMoveError(null);
+    } catch (failure) {
+      setMoveError(describeError(failure));
+    }
+  }
+
+  function drop(event: DragEvent, status: SessionStatus) {
+    event.preventDefault();
+    setDropTarget(null);
+    const id = event.dataTransfer.getData(DRAG_TYPE);
+    const session = sessions.data?.find((item) => item.id === id);
+    if (session) void move(session, status);
+  }
+
+  const agentName = (id: string) => agents.data?.find((agent) => agent.id === id)?.name ?? 'Unknown agent';
+
+  return (
+    <section className="page">
+      <p className="breadcrumb">
+        <Link to="/projects">Projects</Link> /
+      </p>
+      <h1>{project.data?.name ?? 'Project'}</h1>
+      {project.data?.description && <p>{project.data.description}</p>}
+      <ErrorNote error={project.error ?? sessions.error} />
+      <ErrorNote error={moveError} onDismiss={() => setMoveError(null)} />
+      <CreateSessionForm projectId={projectId} agents={agents.data ?? []} onCreated={upsert} />
+      <div className="board">
+        {statuses.map((status) => {
+          const column = (sessions.data ?? []).filter((session) => session.status === status);
+          return (
+            <section
+              key={status}
+              className={`column${dropTarget === status ? ' drop-target' : ''}`}
+              aria-labelledby={`column-${status}`}
+              data-testid={`column-${status}`}
+              onDragOver={(event) => {
+                if (event.dataTransfer.types.includes(DRAG_TYPE)) {
+                  event.preventDefault();
+                  setDropTarget(status);
+                }
+              }}
+              onDragLeave={() => setDropTarget(null)}
+              onDrop={(event) => drop(event, status)}
+            >
+              <h2 id={`column-${status}`} className="column-title">
+                {statusLabels[status]} <span className="count">{column.length}</span>
+              </h2>
+              <ul className="column-cards">
+                {column.map((session) => (
+                  <SessionCard
+                    key={session.id}
+                    session={session}
+                    agentName={agentName(session.agent_id)}
+                    onMove={(target) => move(session, target)}
+                  />
+                ))}
+              </ul>
+            </section>
+          );
+        })}
+      </div>
+    </section>
+  );
+}
+
+type SessionCardProps = {
+  session: Session;
+  agentName: string;
+  onMove: (status: SessionStatus) => void;
+};
+
+function SessionCard({ session, agentName, onMove }: SessionCardProps) {
+  return (
+    <li
+      className="card session-card"
+      draggable
+      onDragStart={(event) => {
+        event.dataTransfer.setData(DRAG_TYPE, session.id);
+        event.dataTransfer.effectAllowed = 'move';
+      }}
+    >
+      <h3 className="card-title">
+        <Link to={`/sessions/${session.id}`}>{session.title || 'Untitled session'}</Link>
+      </h3>
+      <p className="meta">
+        {agentName} · {modeLabels[session.mode]}
+      </p>
+      <p className="badges">
+        <span className={`badge run-${session.run_state}`}>{runStateLabels[session.run_state]}</span>
+        {session.branch && <span className="badge branch">{session.branch}</span>}
+      </p>
+      <div className="move-buttons" role="group" aria-label={`Move ${session.title || 'session'}`}>
+        {statuses
+          .filter((status) => status !== session.status)
+          .map((status) => (
+            <button
+              key={status}
+              type="button"
+              className="small"
+              onClick={() => onMove(status)}
+              aria-label={`Move ${session.title || 'session'} to ${statusLabels[status]}`}
+            >
+              → {statusLabels[status]}
+            </button>
+          ))}
+      </div>
+    </li>
+  );
+}
+
+type CreateSessionFormProps = {
+  projectId: string;
+  agents: Agent[];
+  onCreated: (session: Session) => void;
+};
+
+function CreateSessionForm({ projectId, agents, onCreated }: CreateSessionFormProps) {
+  const api = useApi();
+  const [title, setTitle] = useState('');
+  const [agentId, setAgentId] = useState('');
+  const [mode, setMode] = useState<SessionMode>('execute');
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const body: CreateSession = { project_id: projectId, mode };
+    if (title.trim()) body.title = title.trim();
+    if (agentId) body.agent_id = agentId;
+    setBusy(true);
+    try {
+      onCreated(await api.post<Session>('/api/sessions', body));
+      setTitle('');
+      setError(null);
+    } catch (failure) {
+      setError(describeError(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="form inline-form panel" onSubmit={submit} aria-label="New session">
+      <div className="field">
+        <label htmlFor="session-title">Title</label>
+        <input id="session-title" value={title} onChange={(event) => setTitle(event.target.value)} />
+      </div>
+      <div className="field">
+        <label htmlFor="session-agent">Agent</label>
+        <select id="session-agent" value={agentId} onChange={(event) => setAgentId(event.target.value)}>
+          <option value="">Default agent</option>
+          {agents.map((agent) => (
+            <option key={agent.id} value={agent.id}>
+              {agent.icon ? `${agent.icon} ` : ''}
+              {agent.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor="session-mode">Mode</label>
+        <select id="session-mode" value={mode} onChange={(event) => setMode(event.target.value as SessionMode)}>
+          {modes.map((value) => (
+            <option key={value} value={value}>
+              {modeLabels[value]}
+            </option>
+          ))}
+        </select>
+      </div>
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Creating…' : 'New session'}
+      </button>
+      <ErrorNote error={error} />
+    </form>
+  );
+}

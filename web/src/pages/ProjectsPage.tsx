@@ -1,0 +1,101 @@
+// The projects list and the form that creates one.
+
+import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
+import { describeError, useApi } from '../api/client';
+import type { ApiError, CreateProject, Project } from '../api/wire';
+import { ErrorNote } from '../components/ErrorNote';
+import { ImageSelect } from '../components/ImageSelect';
+import { useResource } from '../useResource';
+
+export function ProjectsPage() {
+  const api = useApi();
+  const projects = useResource(() => api.get<Project[]>('/api/projects'), [api]);
+
+  return (
+    <section className="page">
+      <h1>Projects</h1>
+      <div className="split">
+        <div>
+          <ErrorNote error={projects.error} />
+          {projects.data && projects.data.length === 0 && <p className="empty">No projects yet: create one.</p>}
+          <ul className="card-list">
+            {projects.data?.map((project) => (
+              <li key={project.id} className="card">
+                <h2 className="card-title">
+                  <Link to={`/projects/${project.id}`}>{project.name}</Link>
+                </h2>
+                {project.description && <p>{project.description}</p>}
+                <p className="meta">
+                  <code>{project.path}</code>
+                </p>
+                {project.agent_image && <span className="badge">{project.agent_image}</span>}
+              </li>
+            ))}
+          </ul>
+        </div>
+        <CreateProjectForm onCreated={(project) => projects.set((list) => [...(list ?? []), project])} />
+      </div>
+    </section>
+  );
+}
+
+function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => void }) {
+  const api = useApi();
+  const [name, setName] = useState('');
+  const [path, setPath] = useState('');
+  const [description, setDescription] = useState('');
+  const [image, setImage] = useState('');
+  const [error, setError] = useState<ApiError | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(event: FormEvent) {
+    event.preventDefault();
+    const body: CreateProject = { name: name.trim() };
+    if (path.trim()) body.path = path.trim();
+    if (description.trim()) body.description = description.trim();
+    if (image) body.agent_image = image;
+    setBusy(true);
+    try {
+      const project = await api.post<Project>('/api/projects', body);
+      onCreated(project);
+      setName('');
+      setPath('');
+      setDescription('');
+      setImage('');
+      setError(null);
+    } catch (failure) {
+      setError(describeError(failure));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form className="form panel" onSubmit={submit} aria-labelledby="new-project-heading">
+      <h2 id="new-project-heading">New project</h2>
+      <label htmlFor="project-name">Name</label>
+      <input id="project-name" value={name} onChange={(event) => setName(event.target.value)} required />
+      <label htmlFor="project-path">Path (optional)</label>
+      <input
+        id="project-path"
+        value={path}
+        onChange={(event) => setPath(event.target.value)}
+        placeholder="inside PROJECTS_ROOT; defaults to the name's slug"
+      />
+      <label htmlFor="project-description">Description</label>
+      <textarea
+        id="project-description"
+        rows={3}
+        value={description}
+        onChange={(event) => setDescription(event.target.value)}
+      />
+      <label htmlFor="project-image">Agent image</label>
+      <ImageSelect id="project-image" value={image} onChange={setImage} />
+      <ErrorNote error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? 'Creating…' : 'Create project'}
+      </button>
+    </form>
+  );
+}

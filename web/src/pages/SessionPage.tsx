@@ -1,0 +1,155 @@
+// One session: its chat (history, then live over the WebSocket) beside the Source Control panel
+// of the session's effective work path.
+
+import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { chatReducer, initialChatState } from '../api/chat';
+import { describeError, useApi } from '../api/client';
+import { useReconnect, useSocket, useSocketEvents } from '../api/socket';
+import type { ApiError, Message, SendMessageAccepted, Session, SessionMode } from '../api/wire';
+import { ChatPanel } from '../components/ChatPanel';
+import { ErrorNote } from '../components/ErrorNote';
+import { SourceControl } from '../components/SourceControl';
+import { modeLabels, modes, runStateLabels, statusLabels } from '../format';
+
+export function SessionPage() {
+  const { sessionId = '' } = useParams();
+  // A fresh view per session, so no state of the previous one leaks into the next.
+  return <SessionView key={sessionId} sessionId={sessionId} />;
+}
+
+function SessionView({ sessionId }: { sessionId: string }) {
+  const api = useApi();
+  const socket = useSocket();
+  const [state, dispatch] = useReducer(chatReducer, sessionId, initialChatState);
+  const [loadError, setLoadError] = useState<ApiError | null>(null);
+  const [actionError, setActionError] = useState<ApiError | null>(null);
+  const [gitRefresh, setGitRefresh] = useState(0);
+  const nextLocalId = useRef(0);
+
+  const loadHistory = useCallback(() => {
+    api.get<Message[]>(`/api/sessions/${sessionId}/messages`).then(
+      (messages) => dispatch({ type: 'history', messages }),
+      (failure: unknown) => setLoadError(describeError(failure)),
+    );
+  }, [api, sessionId]);
+
+  const loadSession = useCallback(() => {
+    api.get<Session>(`/api/sessions/${sessionId}`).then(
+      (session) => {
+        dispatch({ type: 'session', session });
+        setLoadError(null);
+      },
+      (failure: unknown) => setLoadError(describeError(failure)),
+    );
+  }, [api, sessionId]);
+
+  useEffect(() => {
+    loadSession();
+    loadHistory();
+  }, [loadSession, loadHistory]);
+
+  useSocketEvents((event) => {
+    dispatch({ type: 'event', event });
+    if (event.type === 'chat:done') {
+      // The stored messages carry ids, tool results and costs exactly as persisted.
+      loadHistory();
+      setGitRefresh((value) => value + 1);
+    }
+  }, sessionId);
+
+  useReconnect(() => {
+    loadSession();
+    loadHistory();
+  });
+
+  async function send(content: string) {
+    setActionError(null);
+    dispatch({ type: 'sent', localId: `local-${nextLocalId.current++}`, content });
+    if (socket.send({ type: 'chat:send', sessionId, content })) return;
+    try {
+      const accepted = await api.post<SendMessageAccepted>(`/api/sessions/${sessionId}/messages`, { content });
+      if (accepted.queued) dispatch({ type: 'event', event: { type: 'chat:queued', sessionId } });
+    } catch (failure) {
+      setActionError(describeError(failure));
+    }
+  }
+
+  async function stop() {
+    setActionError(null);
+    if (socket.send({ type: 'chat:stop', sessionId })) return;
+    try {
+      await api.post<void>(`/api/sessions/${sessionId}/stop`);
+    } catch (failure) {
+      setActionError(describeError(failure));
+    }
+  }
+
+  function answerPermission(requestId: string, allow: boolean) {
+    if (socket.send({ type: 'chat:permission', sessionId, requestId, allow })) {
+      dispatch({ type: 'permission-answered', requestId });
+      setActionError(null);
+    } else {
+      setActionError({
+        error: 'The live connection is down, so the answer was not sent.',
+        code: 'socket_closed',
+        remediation: 'Wait for the connection to come back (see the header), then answer again.',
+      });
+    }
+  }
+
+  async function changeMode(mode: SessionMode) {
+    try {
+      dispatch({ type: 'session', session: await api.put<Session>(`/api/sessions/${sessionId}`, { mode }) });
+      setActionError(null);
+    } catch (failure) {
+      setActionError(describeError(failure));
+    }
+  }
+
+  const session = state.session;
+  return (
+    <section className="page session-page">
+      {session && (
+        <p className="breadcrumb">
+          <Link to={`/projects/${session.project_id}`}>Back to board</Link>
+        </p>
+      )}
+      <header className="session-header">
+        <h1>{session?.title || 'Session'}</h1>
+        {session && (
+          <div className="session-facts">
+            <span className={`badge run-${session.run_state}`}>{runStateLabels[session.run_state]}</span>
+            <span className="badge">{statusLabels[session.status]}</span>
+            {session.branch && <span className="badge branch">{session.branch}</span>}
+            {session.image && <span className="badge">{session.image}</span>}
+            <label htmlFor="session-mode-select">Mode</label>
+            <select
+              id="session-mode-select"
+              value={session.mode}
+              onChange={(event) => void changeMode(event.target.value as SessionMode)}
+            >
+              {modes.map((mode) => (
+                <option key={mode} value={mode}>
+                  {modeLabels[mode]}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
+      </header>
+      <ErrorNote error={loadError} />
+      <ErrorNote error={actionError} onDismiss={() => setActionError(null)} />
+      <div className="session-layout">
+        <ChatPanel
+          state={state}
+          onSend={send}
+          onStop={stop}
+          onPermission={answerPermission}
+          onDismissError={() => dispatch({ type: 'dismiss-error' })}
+        />
+        {session && <SourceControl projectId={session.project_id} sessionId={sessionId} refreshKey={gitRefresh} />}
+      </div>
+    </section>
+  );
+}
