@@ -7,8 +7,10 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use rust_embed::RustEmbed;
 
+// rust-embed resolves a relative folder against this crate's manifest directory; it does not
+// expand `$VARIABLES` (that needs a feature), and `allow_missing` would hide such a wrong path.
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../web/dist"]
+#[folder = "../../web/dist"]
 #[allow_missing = true]
 struct Assets;
 
@@ -58,5 +60,21 @@ pub async fn serve(uri: Uri) -> Response {
         )
             .into_response(),
         None => (StatusCode::OK, Html(NOT_BUILT)).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_built_ui_is_what_the_binary_serves() {
+        let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist/index.html");
+        // Without a built UI there is nothing to find; scripts/test.sh builds it before cargo test.
+        if let Ok(on_disk) = std::fs::read(&dist) {
+            let embedded = Assets::get("index.html").expect("web/dist/index.html is embedded");
+            assert_eq!(embedded.data.as_ref(), on_disk.as_slice());
+        }
     }
 }

@@ -1,8 +1,11 @@
 //! The JSON shapes of API.md, converted from domain records at the edge.
+//! Each shape also derives `TS`: `web/src/api/generated/` holds their TypeScript declarations,
+//! and a test (`wire/typescript.rs`) fails when those files differ from what these types give.
 
 use domain::{Agent, Message, Project, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 /// Deserializes a field that may be absent, null, or a value: absent is `None`,
 /// null is `Some(None)`, a value is `Some(Some(value))`.
@@ -14,23 +17,28 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "ApiError", export_to = "ApiError.ts")]
 pub struct ErrorBody {
     pub error: String,
     pub code: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub remediation: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "Health", export_to = "Health.ts")]
 pub struct HealthBody {
     pub ok: bool,
+    #[ts(type = r#""docker" | "local""#)]
     pub mode: &'static str,
     pub docker: Option<DockerHealth>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export_to = "DockerHealth.ts")]
 pub struct DockerHealth {
     pub socket_connected: bool,
     pub image_available: bool,
@@ -38,7 +46,8 @@ pub struct DockerHealth {
     pub network_exists: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "Project", export_to = "Project.ts")]
 pub struct ProjectBody {
     pub id: String,
     pub name: String,
@@ -63,8 +72,9 @@ impl From<Project> for ProjectBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields, export_to = "CreateProject.ts")]
 pub struct CreateProject {
     pub name: String,
     pub path: Option<String>,
@@ -72,8 +82,9 @@ pub struct CreateProject {
     pub agent_image: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields, export_to = "UpdateProject.ts")]
 pub struct UpdateProject {
     pub name: Option<String>,
     pub description: Option<String>,
@@ -81,7 +92,8 @@ pub struct UpdateProject {
     pub agent_image: Option<Option<String>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "Agent", export_to = "Agent.ts")]
 pub struct AgentBody {
     pub id: String,
     pub name: String,
@@ -110,8 +122,9 @@ impl From<Agent> for AgentBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields, export_to = "CreateAgent.ts")]
 pub struct CreateAgent {
     pub name: String,
     pub system_prompt: Option<String>,
@@ -120,8 +133,9 @@ pub struct CreateAgent {
     pub docker_image: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields, export_to = "UpdateAgent.ts")]
 pub struct UpdateAgent {
     pub name: Option<String>,
     pub system_prompt: Option<String>,
@@ -133,19 +147,23 @@ pub struct UpdateAgent {
     pub docker_image: Option<Option<String>>,
 }
 
-#[derive(Clone, Serialize)]
+#[derive(Clone, Serialize, TS)]
+#[ts(rename = "Session", export_to = "Session.ts")]
 pub struct SessionBody {
     pub id: String,
     pub project_id: String,
     pub agent_id: String,
     pub title: String,
+    #[ts(type = r#""backlog" | "in_progress" | "review" | "done""#)]
     pub status: &'static str,
+    #[ts(type = r#""explore" | "ask" | "execute""#)]
     pub mode: &'static str,
     pub worktree_path: Option<String>,
     pub branch: Option<String>,
     pub docker_image: Option<String>,
     pub image: Option<String>,
     pub cc_session_id: Option<String>,
+    #[ts(type = r#""idle" | "starting" | "running" | "error""#)]
     pub run_state: &'static str,
     pub created_at: String,
     pub updated_at: String,
@@ -172,61 +190,76 @@ impl From<Session> for SessionBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields, export_to = "CreateSession.ts")]
 pub struct CreateSession {
     pub project_id: String,
     pub agent_id: Option<String>,
     pub title: Option<String>,
+    #[ts(type = r#""explore" | "ask" | "execute""#)]
     pub mode: Option<String>,
     pub docker_image: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields, export_to = "UpdateSession.ts")]
 pub struct UpdateSession {
     pub title: Option<String>,
     pub agent_id: Option<String>,
+    #[ts(type = r#""explore" | "ask" | "execute""#)]
     pub mode: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     pub docker_image: Option<Option<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(rename = "UpdateSessionStatus", export_to = "UpdateSessionStatus.ts")]
 pub struct UpdateStatus {
+    #[ts(type = r#""backlog" | "in_progress" | "review" | "done""#)]
     pub status: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(optional_fields, export_to = "SendMessage.ts")]
 pub struct SendMessage {
     pub content: String,
     pub model: Option<String>,
+    #[ts(type = r#""explore" | "ask" | "execute""#)]
     pub mode: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "SendMessageAccepted", export_to = "SendMessageAccepted.ts")]
 pub struct Queued {
     pub queued: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "ToolUse", export_to = "ToolUse.ts")]
 pub struct ToolUseBody {
     pub tool: String,
+    #[ts(type = "unknown")]
     pub input: Value,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub result: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "Message", export_to = "Message.ts")]
 pub struct MessageBody {
     pub id: String,
     pub session_id: String,
+    #[ts(type = r#""user" | "assistant""#)]
     pub role: &'static str,
     pub content: String,
     pub tool_use: Option<Vec<ToolUseBody>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     pub cost_usd: Option<f64>,
     pub interrupted: bool,
     pub created_at: String,
@@ -257,3 +290,96 @@ impl From<Message> for MessageBody {
         }
     }
 }
+
+/// A WebSocket envelope from the server (API.md "WebSocket"). Fields that may be null are sent
+/// as `null` rather than left out, as clients of the original system expect.
+#[derive(Clone, Serialize, TS)]
+#[serde(tag = "type")]
+#[ts(export_to = "ServerEvent.ts")]
+pub enum ServerEvent {
+    #[serde(rename = "chat:streaming", rename_all = "camelCase")]
+    Streaming {
+        session_ids: Vec<String>,
+        /// Present (true) when the client fell behind and must reload what it shows.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[ts(optional)]
+        resync: Option<bool>,
+    },
+    #[serde(rename = "chat:queued", rename_all = "camelCase")]
+    Queued { session_id: String },
+    #[serde(rename = "chat:chunk", rename_all = "camelCase")]
+    Chunk { session_id: String, content: String },
+    #[serde(rename = "chat:tool_use", rename_all = "camelCase")]
+    ToolUse {
+        session_id: String,
+        tool: String,
+        #[ts(type = "unknown")]
+        input: Value,
+    },
+    #[serde(rename = "chat:tool_result", rename_all = "camelCase")]
+    ToolResult {
+        session_id: String,
+        tool: String,
+        result: String,
+    },
+    /// An ask-mode permission request (the CLI's `can_use_tool`), answered by `chat:permission`.
+    #[serde(rename = "chat:permission", rename_all = "camelCase")]
+    Permission {
+        session_id: String,
+        request_id: String,
+        tool: String,
+        #[ts(type = "unknown")]
+        input: Value,
+    },
+    #[serde(rename = "chat:done", rename_all = "camelCase")]
+    Done {
+        session_id: String,
+        message_id: String,
+        cost: Option<f64>,
+        interrupted: bool,
+    },
+    /// `session_id` is null only for a message the server could not read at all.
+    #[serde(rename = "chat:error", rename_all = "camelCase")]
+    Error {
+        session_id: Option<String>,
+        error: String,
+        code: Option<String>,
+        remediation: Option<String>,
+    },
+    #[serde(rename = "session:updated")]
+    SessionUpdated { session: Box<SessionBody> },
+    #[serde(rename = "image:progress")]
+    ImageProgress { tag: String, line: String },
+    #[serde(rename = "image:done")]
+    ImageDone { tag: String },
+    #[serde(rename = "image:error")]
+    ImageError { tag: String, error: String },
+}
+
+/// A WebSocket envelope from a client (API.md "WebSocket").
+#[derive(Deserialize, TS)]
+#[serde(tag = "type")]
+#[ts(export_to = "ClientEvent.ts")]
+pub enum ClientEvent {
+    #[serde(rename = "chat:send", rename_all = "camelCase")]
+    Send {
+        session_id: String,
+        content: String,
+        #[ts(optional)]
+        model: Option<String>,
+        #[ts(optional, type = r#""explore" | "ask" | "execute""#)]
+        mode: Option<String>,
+    },
+    #[serde(rename = "chat:stop", rename_all = "camelCase")]
+    Stop { session_id: String },
+    /// Answers a `chat:permission` request of the server.
+    #[serde(rename = "chat:permission", rename_all = "camelCase")]
+    Permission {
+        session_id: String,
+        request_id: String,
+        allow: bool,
+    },
+}
+
+#[cfg(test)]
+mod typescript;

@@ -2,63 +2,43 @@
 //! `chat:send` / `chat:stop` / `chat:permission` from clients to the engine.
 
 use crate::AppState;
-use crate::wire::SessionBody;
+use crate::wire::{ClientEvent, ServerEvent, SessionBody};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use domain::SessionId;
 use engine::{Engine, EngineError, EngineEvent, PermissionAnswer, SendOptions};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 pub async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     upgrade.on_upgrade(move |socket| connection(state.engine, socket))
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "type")]
-enum ClientMessage {
-    #[serde(rename = "chat:send", rename_all = "camelCase")]
-    Send {
-        session_id: String,
-        content: String,
-        model: Option<String>,
-        mode: Option<String>,
-    },
-    #[serde(rename = "chat:stop", rename_all = "camelCase")]
-    Stop { session_id: String },
-    #[serde(rename = "chat:permission", rename_all = "camelCase")]
-    Permission {
-        session_id: String,
-        request_id: String,
-        allow: bool,
-    },
-}
-
 async fn connection(engine: Engine, mut socket: WebSocket) {
     let mut events = engine.subscribe();
-    let hello = json!({"type": "chat:streaming", "sessionIds": ids(&engine.streaming_sessions())});
-    if socket
-        .send(Message::Text(hello.to_string().into()))
-        .await
-        .is_err()
-    {
+    let hello = ServerEvent::Streaming {
+        session_ids: ids(&engine.streaming_sessions()),
+        resync: None,
+    };
+    if socket.send(frame(&hello)).await.is_err() {
         return;
     }
     loop {
         tokio::select! {
             event = events.recv() => match event {
                 Ok(event) => {
-                    if socket.send(Message::Text(envelope(event).to_string().into())).await.is_err() {
+                    if socket.send(frame(&envelope(event))).await.is_err() {
                         break;
                     }
                 }
                 Err(RecvError::Lagged(missed)) => {
                     // The client missed events; the store has them, so tell it to reload.
                     tracing::warn!(missed, "a WebSocket client fell behind");
-                    let resync = json!({"type": "chat:streaming", "sessionIds": ids(&engine.streaming_sessions()), "resync": true});
-                    if socket.send(Message::Text(resync.to_string().into())).await.is_err() {
+                    let resync = ServerEvent::Streaming {
+                        session_ids: ids(&engine.streaming_sessions()),
+                        resync: Some(true),
+                    };
+                    if socket.send(frame(&resync)).await.is_err() {
                         break;
                     }
                 }
@@ -67,7 +47,7 @@ async fn connection(engine: Engine, mut socket: WebSocket) {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     if let Some(reply) = handle_client_message(&engine, &text).await
-                        && socket.send(Message::Text(reply.to_string().into())).await.is_err()
+                        && socket.send(frame(&reply)).await.is_err()
                     {
                         break;
                     }
@@ -80,21 +60,20 @@ async fn connection(engine: Engine, mut socket: WebSocket) {
 }
 
 /// Runs a client's request; returns an error envelope for that client alone when it fails.
-async fn handle_client_message(engine: &Engine, text: &str) -> Option<Value> {
-    let message: ClientMessage = match serde_json::from_str(text) {
+async fn handle_client_message(engine: &Engine, text: &str) -> Option<ServerEvent> {
+    let message: ClientEvent = match serde_json::from_str(text) {
         Ok(message) => message,
         Err(error) => {
-            return Some(json!({
-                "type": "chat:error",
-                "sessionId": Value::Null,
-                "error": format!("unreadable message: {error}"),
-                "code": "invalid_message",
-                "remediation": "send {\"type\":\"chat:send\",\"sessionId\":…,\"content\":…} or {\"type\":\"chat:stop\",\"sessionId\":…}",
-            }));
+            return Some(ServerEvent::Error {
+                session_id: None,
+                error: format!("unreadable message: {error}"),
+                code: Some("invalid_message".to_owned()),
+                remediation: Some("send {\"type\":\"chat:send\",\"sessionId\":…,\"content\":…} or {\"type\":\"chat:stop\",\"sessionId\":…}".to_owned()),
+            });
         }
     };
     let (session_text, result) = match message {
-        ClientMessage::Send {
+        ClientEvent::Send {
             session_id,
             content,
             model,
@@ -115,11 +94,11 @@ async fn handle_client_message(engine: &Engine, text: &str) -> Option<Value> {
             .await;
             (session_id, result)
         }
-        ClientMessage::Stop { session_id } => {
+        ClientEvent::Stop { session_id } => {
             let result = async { engine.stop(parse_session(&session_id)?).await }.await;
             (session_id, result)
         }
-        ClientMessage::Permission {
+        ClientEvent::Permission {
             session_id,
             request_id,
             allow,
@@ -138,14 +117,11 @@ async fn handle_client_message(engine: &Engine, text: &str) -> Option<Value> {
             (session_id, result)
         }
     };
-    result.err().map(|error| {
-        json!({
-            "type": "chat:error",
-            "sessionId": session_text,
-            "error": error.to_string(),
-            "code": error.code(),
-            "remediation": error.remediation(),
-        })
+    result.err().map(|error| ServerEvent::Error {
+        session_id: Some(session_text),
+        error: error.to_string(),
+        code: Some(error.code().to_owned()),
+        remediation: error.remediation().map(str::to_owned),
     })
 }
 
@@ -158,66 +134,121 @@ fn ids(sessions: &[SessionId]) -> Vec<String> {
     sessions.iter().map(SessionId::to_string).collect()
 }
 
+/// An envelope as a WebSocket text frame.
+fn frame(event: &ServerEvent) -> Message {
+    let json = serde_json::to_string(event).expect("a ServerEvent always serializes");
+    Message::Text(json.into())
+}
+
 /// The API.md envelope of an engine event.
-fn envelope(event: EngineEvent) -> Value {
+fn envelope(event: EngineEvent) -> ServerEvent {
     match event {
-        EngineEvent::Streaming { session_ids } => {
-            json!({"type": "chat:streaming", "sessionIds": ids(&session_ids)})
-        }
-        EngineEvent::Queued { session } => {
-            json!({"type": "chat:queued", "sessionId": session.to_string()})
-        }
-        EngineEvent::Chunk { session, text } => {
-            json!({"type": "chat:chunk", "sessionId": session.to_string(), "content": text})
-        }
+        EngineEvent::Streaming { session_ids } => ServerEvent::Streaming {
+            session_ids: ids(&session_ids),
+            resync: None,
+        },
+        EngineEvent::Queued { session } => ServerEvent::Queued {
+            session_id: session.to_string(),
+        },
+        EngineEvent::Chunk { session, text } => ServerEvent::Chunk {
+            session_id: session.to_string(),
+            content: text,
+        },
         EngineEvent::ToolUse {
             session,
             tool,
             input,
-        } => {
-            json!({"type": "chat:tool_use", "sessionId": session.to_string(), "tool": tool, "input": input})
-        }
+        } => ServerEvent::ToolUse {
+            session_id: session.to_string(),
+            tool,
+            input,
+        },
         EngineEvent::ToolResult {
             session,
             tool,
             result,
-        } => {
-            json!({"type": "chat:tool_result", "sessionId": session.to_string(), "tool": tool, "result": result})
-        }
+        } => ServerEvent::ToolResult {
+            session_id: session.to_string(),
+            tool,
+            result,
+        },
         EngineEvent::Permission {
             session,
             request_id,
             tool,
             input,
-        } => json!({
-            "type": "chat:permission", "sessionId": session.to_string(), "requestId": request_id, "tool": tool, "input": input,
-        }),
+        } => ServerEvent::Permission {
+            session_id: session.to_string(),
+            request_id,
+            tool,
+            input,
+        },
         EngineEvent::Done {
             session,
             message,
             cost_usd,
             interrupted,
-        } => json!({
-            "type": "chat:done", "sessionId": session.to_string(), "messageId": message.to_string(),
-            "cost": cost_usd, "interrupted": interrupted,
-        }),
+        } => ServerEvent::Done {
+            session_id: session.to_string(),
+            message_id: message.to_string(),
+            cost: cost_usd,
+            interrupted,
+        },
         EngineEvent::Error {
             session,
             error,
             code,
             remediation,
-        } => json!({
-            "type": "chat:error", "sessionId": session.to_string(), "error": error, "code": code, "remediation": remediation,
-        }),
-        EngineEvent::SessionUpdated(session) => {
-            json!({"type": "session:updated", "session": SessionBody::from(session)})
-        }
-        EngineEvent::ImageProgress { tag, line } => {
-            json!({"type": "image:progress", "tag": tag, "line": line})
-        }
-        EngineEvent::ImageDone { tag } => json!({"type": "image:done", "tag": tag}),
-        EngineEvent::ImageError { tag, error } => {
-            json!({"type": "image:error", "tag": tag, "error": error})
-        }
+        } => ServerEvent::Error {
+            session_id: Some(session.to_string()),
+            error,
+            code,
+            remediation,
+        },
+        EngineEvent::SessionUpdated(session) => ServerEvent::SessionUpdated {
+            session: Box::new(SessionBody::from(session)),
+        },
+        EngineEvent::ImageProgress { tag, line } => ServerEvent::ImageProgress { tag, line },
+        EngineEvent::ImageDone { tag } => ServerEvent::ImageDone { tag },
+        EngineEvent::ImageError { tag, error } => ServerEvent::ImageError { tag, error },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn envelopes_keep_null_fields_and_api_md_names() {
+        let done = ServerEvent::Done {
+            session_id: "s".to_owned(),
+            message_id: "m".to_owned(),
+            cost: None,
+            interrupted: false,
+        };
+        assert_eq!(
+            serde_json::to_value(&done).unwrap(),
+            json!({"type": "chat:done", "sessionId": "s", "messageId": "m", "cost": null, "interrupted": false})
+        );
+        let hello = ServerEvent::Streaming {
+            session_ids: vec!["a".to_owned()],
+            resync: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&hello).unwrap(),
+            json!({"type": "chat:streaming", "sessionIds": ["a"]})
+        );
+    }
+
+    #[test]
+    fn client_envelopes_read_camel_case_fields() {
+        let send: ClientEvent = serde_json::from_value(
+            json!({"type": "chat:send", "sessionId": "s", "content": "hi", "mode": "ask"}),
+        )
+        .unwrap();
+        assert!(
+            matches!(send, ClientEvent::Send { session_id, mode: Some(mode), .. } if session_id == "s" && mode == "ask")
+        );
     }
 }

@@ -92,7 +92,7 @@ describe('chat reducer', () => {
       event({ type: 'chat:chunk', sessionId: id, content: 'All set.' }),
       event({ type: 'chat:tool_use', sessionId: id, tool: 'Write', input: { file_path: 'x' } }),
       event({ type: 'chat:tool_result', sessionId: id, tool: 'Write', result: 'ok' }),
-      event({ type: 'chat:done', sessionId: id, messageId: 'm9', cost: 0.0123 }),
+      event({ type: 'chat:done', sessionId: id, messageId: 'm9', cost: 0.0123, interrupted: false }),
     ]);
     expect(state.live).toEqual([]);
     expect(state.running).toBe(false);
@@ -120,12 +120,12 @@ describe('chat reducer', () => {
       ['second', true],
     ]);
 
-    state = fold([event({ type: 'chat:done', sessionId: id, messageId: 'm2' })], state);
+    state = fold([event({ type: 'chat:done', sessionId: id, messageId: 'm2', cost: null, interrupted: false })], state);
     expect(state.queued).toBe(0);
     expect(state.running).toBe(true);
     expect(state.pending.map((pending) => pending.queued)).toEqual([false, false]);
 
-    state = fold([event({ type: 'chat:done', sessionId: id, messageId: 'm3' })], state);
+    state = fold([event({ type: 'chat:done', sessionId: id, messageId: 'm3', cost: null, interrupted: false })], state);
     expect(state.running).toBe(false);
   });
 

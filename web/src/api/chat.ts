@@ -148,7 +148,7 @@ function applyEvent(state: ChatState, event: ServerEvent): ChatState {
         ],
       };
     case 'chat:done': {
-      const finished = liveToMessage(state, event.messageId, event.cost, event.interrupted ?? false);
+      const finished = liveToMessage(state, event.messageId, event.cost ?? undefined, event.interrupted);
       const messages = state.messages.some((message) => message.id === event.messageId)
         ? state.messages
         : [...state.messages, finished];
@@ -180,7 +180,7 @@ function applyEvent(state: ChatState, event: ServerEvent): ChatState {
         running: false,
         queued: 0,
         permissions: [],
-        error: { error: event.error, code: event.code, remediation: event.remediation },
+        error: { error: event.error, code: event.code ?? undefined, remediation: event.remediation ?? undefined },
       };
     }
     case 'session:updated':

@@ -78,7 +78,7 @@ describe('session chat', () => {
     expect(within(live).getByText('Write')).toBeTruthy();
     expect(within(live).getByText('File created')).toBeTruthy();
 
-    act(() => socket.emit({ type: 'chat:done', sessionId: 's1', messageId: 'm2', cost: 0.25 }));
+    act(() => socket.emit({ type: 'chat:done', sessionId: 's1', messageId: 'm2', cost: 0.25, interrupted: false }));
     expect(await screen.findByText('Turn cost $0.25')).toBeTruthy();
   });
 
@@ -119,6 +119,7 @@ describe('session chat', () => {
         type: 'chat:error',
         sessionId: 's1',
         error: 'The image claude-agent-base is missing',
+        code: 'image_missing',
         remediation: 'docker build -t claude-agent-base docker/agent/base',
       }),
     );
@@ -136,7 +137,7 @@ describe('session chat', () => {
     await waitFor(() => expect(fetch.mock.calls.some(([url]) => url === '/api/git/stage/p1?session_id=s1')).toBe(true));
 
     const before = statusCalls();
-    act(() => socket.emit({ type: 'chat:done', sessionId: 's1', messageId: 'm2' }));
+    act(() => socket.emit({ type: 'chat:done', sessionId: 's1', messageId: 'm2', cost: null, interrupted: false }));
     await waitFor(() => expect(statusCalls()).toBeGreaterThan(before));
   });
 

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The web UI's end-to-end test: builds the `agentyard` and `scripted-model` binaries (debug) and
+# the UI, makes sure Debian's chromium and the pinned claude CLI are there, then runs
+# web/e2e/run.mjs, which drives chromium through playwright-core against a real platform in local
+# mode. Screenshots land in artifacts/screenshots/. It fails loudly when anything is missing;
+# it never skips. Expects `npm ci` to have run in web/ (scripts/test.sh does).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf 'e2e.sh: %s\n' "$*"; }
+
+if ! command -v chromium >/dev/null; then
+    say "installing Debian's chromium (playwright-core never downloads a browser)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+CHROMIUM_BIN="$(command -v chromium)"
+
+if [ -z "${AGENTYARD_CLAUDE_BIN:-}" ]; then
+    AGENTYARD_CLAUDE_BIN="$(bash scripts/install-claude.sh)"
+fi
+[ -x "$AGENTYARD_CLAUDE_BIN" ] || { say "no claude CLI at $AGENTYARD_CLAUDE_BIN: run scripts/install-claude.sh"; exit 1; }
+
+say "building the binaries and the UI"
+cargo build --locked -p agentyard --bin agentyard -p scripted-model --bin scripted-model
+(cd web && npm run build)
+
+target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
+export AGENTYARD_BIN="$target_dir/debug/agentyard"
+export SCRIPTED_MODEL_BIN="$target_dir/debug/scripted-model"
+export AGENTYARD_CLAUDE_BIN CHROMIUM_BIN
+
+say "running web/e2e/run.mjs with $CHROMIUM_BIN"
+node web/e2e/run.mjs
