@@ -85,7 +85,7 @@ class Problems {
     page.on('console', (message) => {
       if (message.type() !== 'error') return;
       const text = message.text();
-      if (!this.signedIn && /401|Unauthorized/.test(text)) return;
+      if (!this.signedIn && /401|Unauthorized|HTTP Authentication failed/.test(text)) return;
       this.list.push(`console error on ${page.url()}: ${text}`);
     });
     page.on('pageerror', (error) => this.list.push(`uncaught error on ${page.url()}: ${error.message}`));

@@ -15,6 +15,10 @@ const api = createApiClient({
   onUnauthorized: auth.requireLogin,
 });
 const socket = createSocket({ url: socketUrl(window.location), WebSocket: window.WebSocket });
+// Without a valid cookie every reconnect would fail too; signing in reloads the page.
+auth.subscribe(() => {
+  if (auth.loginRequired()) socket.close();
+});
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
