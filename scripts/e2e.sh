@@ -9,10 +9,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf 'e2e.sh: %s\n' "$*"; }
 
-if ! command -v chromium >/dev/null; then
-    say "installing Debian's chromium (playwright-core never downloads a browser)"
+# Debian's chromium (playwright-core never downloads a browser), and an emoji font so agent
+# icons in the screenshots look as they do on a desktop.
+if ! command -v chromium >/dev/null || ! dpkg -s fonts-noto-color-emoji >/dev/null 2>&1; then
+    say "installing chromium and fonts-noto-color-emoji"
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji >/dev/null
 fi
 CHROMIUM_BIN="$(command -v chromium)"
 

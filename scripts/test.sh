@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Agentyard's whole test suite on a fresh Debian machine (as root), installing and starting
 # what the tests need first: the Docker Engine and the agent image (scripts/setup-docker.sh), the
-# pinned Claude Code CLI (scripts/install-claude.sh), and the web UI's npm packages.
+# pinned Claude Code CLI (scripts/install-claude.sh), the web UI's npm packages, and (in scripts/e2e.sh,
+# run last) Debian's chromium for the end-to-end test of the UI.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -21,3 +22,6 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 say "cargo test"
 cargo test --workspace --locked
+
+say "web UI end to end in chromium (scripts/e2e.sh)"
+bash scripts/e2e.sh

@@ -307,35 +307,42 @@ async function walk(context, base, loginUrl, token) {
   });
 
   await run('move the card to done', async () => {
-    await page.getByRole('link', { name: 'E2E Demo' }).click();
+    await page.getByRole('link', { name: 'Back to board' }).click();
     await page.getByRole('button', { name: 'Move Write hello to Done' }).click();
     await page.getByTestId('column-done').getByRole('link', { name: 'Write hello' }).waitFor();
     await shoot(page, 'board');
   });
 
-  await run('the agents view lists the default agent', async () => {
+  await run('the agents view lists the default agent and creates one', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Agents' }).click();
     await page.getByRole('heading', { name: 'Agents', exact: true }).waitFor();
     await page.locator('.card').first().waitFor();
+    await page.locator('#agent-name').fill('Reviewer');
+    await page.locator('#agent-prompt').fill('You review changes and point out risks.');
+    await page.locator('#agent-icon').fill('🔍');
+    await page.getByRole('button', { name: 'Create agent' }).click();
+    await page.getByRole('heading', { name: /Reviewer/ }).waitFor();
     await shoot(page, 'agents');
   });
 
   await run('the images view lists agent images', async () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Images' }).click();
-    await page.getByRole('heading', { name: 'Images', exact: true }).waitFor();
+    await page.getByRole('heading', { name: 'Agent images' }).waitFor();
     await page.waitForLoadState('networkidle');
     await shoot(page, 'images');
   });
 
   await run('every view reads at a 390 px phone width', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
-    const projectUrl = await page.evaluate(async () => {
+    const [projectUrl, sessionUrl] = await page.evaluate(async () => {
       const projects = await (await fetch('/api/projects')).json();
-      return `/projects/${projects[0].id}`;
+      const sessions = await (await fetch(`/api/sessions?project_id=${projects[0].id}`)).json();
+      return [`/projects/${projects[0].id}`, `/sessions/${sessions[0].id}`];
     });
     const views = [
       ['projects', '/projects'],
       ['board', projectUrl],
+      ['session', sessionUrl],
       ['agents', '/agents'],
       ['images', '/images'],
     ];
@@ -345,11 +352,6 @@ async function walk(context, base, loginUrl, token) {
       await assertNoHorizontalScroll(page, name);
       await shoot(page, `${name}-phone`);
     }
-    await page.getByRole('link', { name: 'Write hello' }).click();
-    await page.getByRole('heading', { name: 'Source control' }).waitFor();
-    await page.waitForLoadState('networkidle');
-    await assertNoHorizontalScroll(page, 'session');
-    await shoot(page, 'session-phone');
   });
 
   await run('no console errors or failed API calls', async () => problems.assertNone('during the run'));
