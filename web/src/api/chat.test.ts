@@ -178,4 +178,34 @@ describe('chat reducer', () => {
     state = fold([event({ type: 'chat:streaming', sessionIds: [id] })], state);
     expect(state.running).toBe(true);
   });
+
+  it('takes the reply a running turn has streamed so far from a history loaded mid-turn', () => {
+    const history = [
+      message({ id: 'u1', content: 'write hello' }),
+      message({ id: 'a1', role: 'assistant', content: 'Writing', tool_use: [{ tool: 'Write', input: { file_path: 'x' } }] }),
+      message({ id: 'u2', content: 'then test it' }),
+    ];
+    let state = fold([
+      event({ type: 'chat:streaming', sessionIds: [id] }),
+      event({ type: 'chat:chunk', sessionId: id, content: 'Wri' }),
+      { type: 'history', messages: history },
+    ]);
+    expect(state.messages.map((stored) => stored.id)).toEqual(['u1']);
+    expect(state.live).toEqual([
+      { kind: 'text', text: 'Writing' },
+      { kind: 'tool', tool: 'Write', input: { file_path: 'x' }, result: undefined },
+    ]);
+    expect(state.pending).toEqual([{ localId: 'u2', content: 'then test it', queued: true }]);
+    expect(state.queued).toBe(1);
+
+    state = fold([event({ type: 'chat:chunk', sessionId: id, content: ' done.' })], state);
+    expect(state.live[state.live.length - 1]).toEqual({ kind: 'text', text: ' done.' });
+  });
+
+  it('leaves a finished reply in the history when no turn runs', () => {
+    const history = [message({ id: 'u1' }), message({ id: 'a1', role: 'assistant', content: 'Hi', cost_usd: 0.01 })];
+    const state = fold([{ type: 'history', messages: history }]);
+    expect(state.messages).toHaveLength(2);
+    expect(state.live).toEqual([]);
+  });
 });

@@ -192,12 +192,50 @@ function applyEvent(state: ChatState, event: ServerEvent): ChatState {
   }
 }
 
+/**
+ * The server stores the running turn's reply as it streams (an assistant message with no cost
+ * yet, inserted when the turn started), so a history loaded mid-turn (a reload, a reconnect, a
+ * resync) already holds what was streamed so far. Shown as a stored message it would be doubled
+ * by the chunks that follow; so while a turn runs that reply becomes the live turn again, and
+ * the user messages stored after it wait behind it as queued.
+ */
+function adoptRunningReply(state: ChatState): ChatState {
+  if (!state.running) return state;
+  let index = state.messages.length - 1;
+  while (index >= 0 && state.messages[index].role !== 'assistant') index -= 1;
+  const reply = state.messages[index];
+  if (!reply || reply.interrupted || (reply.cost_usd ?? null) !== null) return state;
+  const live: LiveSegment[] = [];
+  if (reply.content) live.push({ kind: 'text', text: reply.content });
+  for (const use of reply.tool_use ?? []) {
+    live.push({ kind: 'tool', tool: use.tool, input: use.input, result: use.result ?? undefined });
+  }
+  const waiting = state.messages.slice(index + 1).filter((message) => message.role === 'user');
+  return {
+    ...state,
+    messages: state.messages.slice(0, index),
+    live,
+    pending: [
+      ...state.pending,
+      ...waiting.map((message) => ({ localId: message.id, content: message.content, queued: true })),
+    ],
+    queued: waiting.length,
+  };
+}
+
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
     case 'history':
-      return { ...state, messages: action.messages, pending: reconcilePending(state.pending, action.messages) };
-    case 'session':
-      return { ...state, session: action.session, running: state.running || isBusy(action.session.run_state) };
+      return adoptRunningReply({
+        ...state,
+        messages: action.messages,
+        pending: reconcilePending(state.pending, action.messages),
+      });
+    case 'session': {
+      const next = { ...state, session: action.session, running: state.running || isBusy(action.session.run_state) };
+      // Only a live turn that has not started streaming here yet may be taken from the history.
+      return next.live.length === 0 ? adoptRunningReply(next) : next;
+    }
     case 'sent':
       return {
         ...state,

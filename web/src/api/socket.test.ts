@@ -71,6 +71,17 @@ describe('socket', () => {
     expect(reconnected).toHaveBeenCalledTimes(1);
   });
 
+  it('asks listeners to reload when the server says this client fell behind', () => {
+    const socket = createSocket({ url: 'ws://x/ws', WebSocket: FakeWebSocket });
+    const reload = vi.fn();
+    socket.onReconnect(reload);
+    latest().open();
+    latest().deliver({ type: 'chat:streaming', sessionIds: [] });
+    expect(reload).not.toHaveBeenCalled();
+    latest().deliver({ type: 'chat:streaming', sessionIds: ['s1'], resync: true });
+    expect(reload).toHaveBeenCalledTimes(1);
+  });
+
   it('sends only while open', () => {
     const socket = createSocket({ url: 'ws://x/ws', WebSocket: FakeWebSocket });
     expect(socket.send({ type: 'chat:stop', sessionId: 's1' })).toBe(false);

@@ -17,7 +17,11 @@ export type Socket = {
   subscribeStatus(listener: () => void): Unsubscribe;
   subscribe(listener: Listener<ServerEvent>): Unsubscribe;
   subscribeSession(sessionId: string, listener: Listener<ServerEvent>): Unsubscribe;
-  /** Called each time the socket opens again after having been open before. */
+  /**
+   * Called each time the socket opens again after having been open before, and when the server
+   * says this client fell behind (`chat:streaming` with `resync`): either way events were missed,
+   * and the store has them.
+   */
   onReconnect(listener: () => void): Unsubscribe;
   /** Sends when open; returns false (nothing sent) otherwise. */
   send(event: ClientEvent): boolean;
@@ -108,7 +112,9 @@ export function createSocket(options: SocketOptions): Socket {
     };
     current.onmessage = (message) => {
       const event = parseEvent(message.data);
-      if (event) eventListeners.forEach((listener) => listener(event));
+      if (!event) return;
+      eventListeners.forEach((listener) => listener(event));
+      if (event.type === 'chat:streaming' && event.resync) reconnectListeners.forEach((listener) => listener());
     };
     current.onclose = () => {
       if (socket !== current) return;

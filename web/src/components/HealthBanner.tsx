@@ -7,15 +7,30 @@ import type { ApiError } from '../api/wire';
 
 const POLL_MS = 15_000;
 
-/** The human-readable problems a health report names. */
+/**
+ * The human-readable problems a health report names, each with what fixes it: the health body
+ * carries only flags, so the remediation text lives here, matching the platform's own messages.
+ */
 export function healthProblems(report: HealthReport): string[] {
   if (report.ok) return [];
   const problems: string[] = [];
   const docker = report.docker;
   if (report.mode === 'docker' && docker) {
-    if (!docker.socketConnected) problems.push('The Docker socket is not connected.');
-    if (!docker.imageAvailable) problems.push(`The agent image ${docker.imageName} is missing.`);
-    if (!docker.networkExists) problems.push('The agent network is missing.');
+    if (!docker.socketConnected) {
+      problems.push(
+        'The Docker socket is not connected: start the Docker Engine (as root: `bash scripts/setup-docker.sh`), or restart the platform with AGENT_MODE=local.',
+      );
+    }
+    if (!docker.imageAvailable) {
+      problems.push(
+        `The agent image ${docker.imageName} is missing: build it with \`bash scripts/setup-docker.sh\` (or on the Images page), or set AGENT_DEFAULT_IMAGE to an image that exists.`,
+      );
+    }
+    if (!docker.networkExists) {
+      problems.push(
+        'The agent network (AGENT_NETWORK) is missing: restart the platform, which creates it, or create it with `docker network create <name>`.',
+      );
+    }
   }
   if (report.error) problems.push(report.error);
   if (problems.length === 0) problems.push('The platform reports that it is not healthy.');
