@@ -3,7 +3,7 @@
 # the UI, makes sure Debian's chromium and the pinned claude CLI are there, then runs
 # web/e2e/run.mjs, which drives chromium through playwright-core against a real platform in local
 # mode. Screenshots land in artifacts/screenshots/. It fails loudly when anything is missing;
-# it never skips. Expects `npm ci` to have run in web/ (scripts/test.sh does).
+# it never skips.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,6 +22,11 @@ if [ -z "${AGENTYARD_CLAUDE_BIN:-}" ]; then
     AGENTYARD_CLAUDE_BIN="$(bash scripts/install-claude.sh)"
 fi
 [ -x "$AGENTYARD_CLAUDE_BIN" ] || { say "no claude CLI at $AGENTYARD_CLAUDE_BIN: run scripts/install-claude.sh"; exit 1; }
+
+if [ ! -d web/node_modules/playwright-core ]; then
+    say "installing the UI's npm packages (playwright-core among them)"
+    (cd web && npm ci --no-audit --no-fund)
+fi
 
 say "building the binaries and the UI"
 cargo build --locked -p agentyard --bin agentyard -p scripted-model --bin scripted-model

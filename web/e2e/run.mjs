@@ -95,7 +95,7 @@ class Problems {
       if (!this.signedIn && response.status() === 401) return;
       this.list.push(
         `${response.request().method()} ${url.pathname}${url.search} answered ${response.status()}` +
-          (response.status() === 404 && /^\/api\/(git|agents\/images)/.test(url.pathname)
+          ([400, 404, 405].includes(response.status()) && /^\/api\/(git|agents\/images)/.test(url.pathname)
             ? ' (is the branch with this route merged?)'
             : ''),
       );
