@@ -7,6 +7,7 @@
 mod containers;
 mod engine;
 mod exec;
+mod images;
 mod networks;
 
 use std::collections::BTreeMap;
