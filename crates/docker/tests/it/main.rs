@@ -5,6 +5,7 @@
 //! CI=true they fail, naming the command that sets the engine up.
 
 mod containers;
+mod dockerfiles;
 mod engine;
 mod exec;
 mod images;
