@@ -330,7 +330,12 @@ impl Runtime for DockerRuntime {
     }
 
     async fn agent_image_names(&self) -> Result<Option<Vec<String>>, EngineError> {
-        Ok(None)
+        let images = self.docker.agent_images().await?;
+        Ok(Some(images.into_iter().map(|image| image.name).collect()))
+    }
+
+    fn docker(&self) -> Option<&Docker> {
+        Some(&self.docker)
     }
 
     async fn health(&self) -> Option<RuntimeHealth> {
