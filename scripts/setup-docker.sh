@@ -6,10 +6,14 @@
 #   3. makes the base image `debian:bookworm-slim` with debootstrap and `docker import` (no image
 #      registry is needed; AGENTYARD_PULL_BASE=1 pulls it instead where one answers);
 #   4. builds `claude-agent-base` from docker/agent/base, unless an image built from the same
-#      Dockerfile is already there (label agentyard.dockerfile-sha).
+#      Dockerfile is already there (label agentyard.dockerfile-sha);
+#   5. builds the stacks `claude-agent-{node,python,browser}` from their directories on top of it,
+#      each unless built already from the same Dockerfile and the same base image (same label).
+#      Flutter is not built here: its SDK download needs a host this machine may not reach (README).
 #
 # Run as root. Environment knobs:
-#   AGENTYARD_REBUILD=1       build claude-agent-base even when it looks up to date
+#   AGENTYARD_REBUILD=1       build claude-agent-base and the stacks even when they look up to date
+#   AGENTYARD_STACKS          the stacks to build (default "node python browser"; "" builds none)
 #   AGENTYARD_DEBIAN_MIRROR   mirror for debootstrap (default http://deb.debian.org/debian)
 #   AGENTYARD_EXTRA_CA_FILE   PEM file of extra CAs to trust in the image (default: the
 #                             *.crt files in /usr/local/share/ca-certificates, if any)
@@ -120,4 +124,31 @@ else
     rm -f "$build_log"
     say "$agent_image built ($(docker run --rm "$agent_image" claude --version))"
 fi
+
+# --- 5. the stack images -----------------------------------------------------------------------
+# Each stack's label is the sha of its Dockerfile and of the base image's id, so a rebuilt base
+# rebuilds the stacks on the next run, and an unchanged pair is left alone.
+base_id="$(docker image inspect -f '{{ .Id }}' "$agent_image")"
+for stack in ${AGENTYARD_STACKS-node python browser}; do
+    stack_image="claude-agent-$stack"
+    stack_dir="$repo_root/docker/agent/$stack"
+    [[ -f $stack_dir/Dockerfile ]] || fail "no Dockerfile for stack $stack in docker/agent/$stack"
+    stack_sha="$( (cat "$stack_dir/Dockerfile"; printf '%s' "$base_id") | sha256sum | cut -d' ' -f1)"
+    built_sha="$(docker image inspect -f '{{ index .Config.Labels "agentyard.dockerfile-sha" }}' "$stack_image" 2>/dev/null || true)"
+    if [[ $built_sha == "$stack_sha" && ${AGENTYARD_REBUILD:-0} != 1 ]]; then
+        say "$stack_image is up to date (sha ${stack_sha:0:12})"
+        continue
+    fi
+    build_log="$(mktemp /tmp/agentyard-build.XXXXXX.log)"
+    say "building $stack_image from docker/agent/$stack (log: $build_log)"
+    if ! DOCKER_BUILDKIT=0 docker build \
+        --build-arg BASE_IMAGE="$agent_image" \
+        --label "agentyard.dockerfile-sha=$stack_sha" \
+        -t "$stack_image" "$stack_dir" >"$build_log" 2>&1; then
+        tail -n 30 "$build_log" >&2
+        fail "building $stack_image failed; the full log is $build_log"
+    fi
+    rm -f "$build_log"
+    say "$stack_image built"
+done
 say "done"

@@ -1,5 +1,7 @@
 //! The `agentyard` command line.
 
+mod image_command;
+
 use agentyard::config::ConfigArgs;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -15,10 +17,15 @@ struct Cli {
     command: Command,
 }
 
+// The enum is parsed once per run: the size of its largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Start the platform: API, WebSocket and web UI.
     Serve(ConfigArgs),
+    /// Agent images: `agentyard image build <name> --apt … --npm … --pip …`.
+    #[command(subcommand)]
+    Image(image_command::ImageCommand),
 }
 
 #[tokio::main]
@@ -33,6 +40,13 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => match serve(args).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("agentyard: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Image(command) => match image_command::run(command).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(error) => {
                 eprintln!("agentyard: {error:#}");

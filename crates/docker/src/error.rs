@@ -32,6 +32,11 @@ pub enum DockerError {
         available: Vec<String>,
     },
 
+    #[error(
+        "building image `{image}` failed: {detail}; check the package names and that the registries are reachable"
+    )]
+    BuildFailed { image: ImageRef, detail: String },
+
     #[error("container `{container}` does not exist (it was removed); start the session again")]
     ContainerMissing { container: String },
 
@@ -46,6 +51,7 @@ impl DockerError {
             DockerError::EngineUnavailable { .. } => "docker_unavailable",
             DockerError::ImageMissing { .. } => "image_missing",
             DockerError::RuntimeMissing { .. } => "runtime_missing",
+            DockerError::BuildFailed { .. } => "image_build_failed",
             DockerError::ContainerMissing { .. } => "container_missing",
             DockerError::Unexpected(_) => "docker_error",
         }
@@ -62,6 +68,10 @@ impl DockerError {
             DockerError::RuntimeMissing { .. } => {
                 Some("install the runtime and register it with the engine, or unset AGENT_RUNTIME".to_owned())
             }
+            DockerError::BuildFailed { .. } => Some(
+                "check that every package exists in its registry under that name, then build again"
+                    .to_owned(),
+            ),
             DockerError::ContainerMissing { .. } => Some("start the session again".to_owned()),
             DockerError::Unexpected(_) => None,
         }

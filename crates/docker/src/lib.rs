@@ -1,5 +1,6 @@
-//! Everything that speaks to the Docker Engine (bollard): health, images, networks, hardened
-//! session containers, execs and the listing that boot reconcile needs.
+//! Everything that speaks to the Docker Engine (bollard): health, images (listing agent images and
+//! building them from parsed package names), networks, hardened session containers, execs and
+//! the listing that boot reconcile needs.
 //!
 //! This is the only crate that imports bollard; its errors and types stop here. It knows nothing
 //! of sessions beyond their labels, of HTTP, or of the agent's protocol.
@@ -7,12 +8,14 @@
 mod client;
 mod error;
 mod exec;
+mod images;
 mod spec;
 
 pub use client::{ContainerDetails, Docker, EngineVersion, Health, SessionContainer};
 pub use error::{DockerError, build_command};
 pub use exec::{ExecKiller, ExecProcess, ExecSpec};
+pub use images::{AGENT_IMAGE_LABEL, AgentImage, AgentImageRecipe, build_context, dockerfile};
 pub use spec::{
-    Bind, ContainerSpec, DOCKER_SOCKET, Limits, MANAGED_LABEL, PROJECT_LABEL, SESSION_LABEL,
-    container_config,
+    Bind, ContainerSpec, DOCKER_SOCKET, INSTANCE_LABEL, Limits, MANAGED_LABEL, PROJECT_LABEL,
+    SESSION_LABEL, container_config,
 };

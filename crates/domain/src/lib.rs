@@ -1,6 +1,6 @@
 //! Agentyard's vocabulary, shared by every other crate.
 //!
-//! Ids, newtypes that parse untrusted input once (`ImageRef`, `BranchName`, `RelPath`),
+//! Ids, newtypes that parse untrusted input once (`ImageRef`, `BranchName`, `RelPath`, package names),
 //! the session enums, the records the store returns, the image resolution chain and the
 //! configuration types. This crate performs no IO and knows no wire format: serde lives at
 //! the edges (`server`, `mcp`), SQL lives in `store`.
@@ -9,6 +9,7 @@ mod config;
 mod ids;
 mod image;
 mod names;
+mod packages;
 mod records;
 mod session;
 
@@ -18,6 +19,9 @@ pub use config::{
 pub use ids::{AgentId, IdError, MessageId, ProjectId, SessionId};
 pub use image::{DEFAULT_IMAGE, ImageChoice, ImageRef, ImageRefError, resolve_image};
 pub use names::{BranchName, NameError, RelPath};
+pub use packages::{
+    AGENT_IMAGE_PREFIX, AptPackage, ImageSlug, NpmPackage, PackageError, PipPackage, SHIPPED_STACKS,
+};
 pub use records::{
     Agent, Message, NewAgent, NewProject, NewSession, Project, Role, Session, ToolUse,
 };

@@ -99,7 +99,7 @@ impl Engine {
         if let Some(available) = self.runtime().agent_image_names().await?
             && !available
                 .iter()
-                .any(|name| name == image.as_str() || *name == format!("{image}:latest"))
+                .any(|name| same_image(name, image.as_str()))
         {
             let list = if available.is_empty() {
                 "none yet".to_owned()
@@ -117,4 +117,10 @@ impl Engine {
         }
         Ok(image)
     }
+}
+
+/// Whether two image names name the same tag, `:latest` being implied when no tag is written.
+pub(crate) fn same_image(a: &str, b: &str) -> bool {
+    let bare = |name: &str| name.strip_suffix(":latest").unwrap_or(name).to_owned();
+    bare(a) == bare(b)
 }

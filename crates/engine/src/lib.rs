@@ -10,6 +10,7 @@ mod agents;
 mod context;
 mod error;
 mod events;
+pub mod images;
 mod projects;
 mod reconcile;
 pub mod runtime;
@@ -20,6 +21,7 @@ pub use agents::{AgentChanges, AgentInput};
 pub use context::agent_environment;
 pub use error::EngineError;
 pub use events::EngineEvent;
+pub use images::ImageBuildRequest;
 pub use projects::{ProjectChanges, ProjectInput};
 pub use sessions::{SessionChanges, SessionInput};
 pub use turns::{PermissionAnswer, SendOptions};
@@ -60,6 +62,8 @@ struct Inner {
     main_checkout_claims: Mutex<HashSet<SessionId>>,
     /// When each session's last turn ended, for the idle timeout of its container.
     idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
+    /// Tags of agent images being built now, so one tag is never built twice at once.
+    image_builds: Mutex<HashSet<String>>,
 }
 
 impl Engine {
@@ -87,6 +91,7 @@ impl Engine {
                 workspace_locks: Mutex::new(HashMap::new()),
                 main_checkout_claims: Mutex::new(HashSet::new()),
                 idle_since: Mutex::new(HashMap::new()),
+                image_builds: Mutex::new(HashSet::new()),
             }),
         })
     }

@@ -342,3 +342,28 @@ async fn bad_session_input_is_refused_and_changes_nothing() {
     );
     assert!(app.messages(id).await.is_empty());
 }
+
+#[tokio::test]
+async fn the_ui_is_served_at_the_root_and_for_client_side_routes() {
+    let app = TestApp::spawn().await;
+    for path in ["/", "/projects/some-id", "/sessions/abc"] {
+        let response = reqwest::get(format!("{}{path}", app.base_url))
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/html")
+        );
+        assert!(
+            response
+                .text()
+                .await
+                .unwrap()
+                .contains("<title>Agentyard</title>"),
+            "{path}"
+        );
+    }
+}

@@ -2,5 +2,6 @@
 
 mod api;
 mod auth;
+mod images;
 mod support;
 mod turns;

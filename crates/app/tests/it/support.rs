@@ -22,6 +22,8 @@ pub struct Options {
     /// The scripted model agents talk to, when the test runs turns.
     pub model_url: Option<String>,
     pub extra: Vec<(String, String)>,
+    /// `AGENT_DEFAULT_IMAGE`, when the test sets it.
+    pub default_image: Option<String>,
 }
 
 impl Default for Options {
@@ -30,6 +32,7 @@ impl Default for Options {
             mode: "local",
             model_url: None,
             extra: Vec::new(),
+            default_image: None,
         }
     }
 }
@@ -78,7 +81,8 @@ impl TestApp {
 
     fn config(&self) -> domain::Config {
         let options = &self.options;
-        let agent_command = if options.model_url.is_some() {
+        // In docker mode the CLI is the one inside the image.
+        let agent_command = if options.model_url.is_some() && options.mode == "local" {
             claude().display().to_string()
         } else {
             "claude".to_owned()
@@ -90,6 +94,7 @@ impl TestApp {
             projects_root: Some(self.projects_root.path().display().to_string()),
             data_dir: Some(self.data_dir.path().display().to_string()),
             token: Some(TOKEN.to_owned()),
+            agent_default_image: options.default_image.clone(),
             ..ConfigArgs::default()
         };
         let mut config = args.into_config().expect("test configuration is valid");
@@ -307,6 +312,18 @@ impl Ws {
                 "fewer than {count} {kind}: {}",
                 serde_json::to_string_pretty(&self.seen).unwrap()
             );
+            self.next(left).await;
+        }
+    }
+
+    /// Keeps every envelope that arrives within `limit`.
+    pub async fn collect_for(&mut self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
             self.next(left).await;
         }
     }

@@ -178,21 +178,21 @@ async fn messages_sent_at_once_are_queued_and_run_in_order() {
     .await;
     ws.wait_count(id, "chat:done", 3, 3 * TURN).await;
     let messages = app.messages(id).await;
-    let contents: Vec<&str> = messages
-        .iter()
-        .map(|message| message["content"].as_str().unwrap())
-        .collect();
+    let of_role = |role: &str| -> Vec<String> {
+        messages
+            .iter()
+            .filter(|message| message["role"] == role)
+            .map(|message| message["content"].as_str().unwrap().to_owned())
+            .collect()
+    };
     // Each message is stored the moment it arrives; the replies follow in the order the turns ran.
     assert_eq!(
-        contents,
-        [
-            "first of three",
-            "second of three",
-            "third of three",
-            "reply one",
-            "reply two",
-            "reply three"
-        ]
+        of_role("user"),
+        ["first of three", "second of three", "third of three"]
+    );
+    assert_eq!(
+        of_role("assistant"),
+        ["reply one", "reply two", "reply three"]
     );
     // The second turn reached the model only after the first was answered, and so on.
     let bodies: Vec<String> = model

@@ -5,8 +5,10 @@
 //! CI=true they fail, naming the command that sets the engine up.
 
 mod containers;
+mod dockerfiles;
 mod engine;
 mod exec;
+mod images;
 mod networks;
 
 use std::collections::BTreeMap;

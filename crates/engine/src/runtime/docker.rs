@@ -9,7 +9,8 @@ use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth};
 use crate::EngineError;
 use async_trait::async_trait;
 use docker::{
-    Bind, ContainerSpec, Docker, ExecKiller, ExecSpec, Limits, PROJECT_LABEL, SESSION_LABEL,
+    Bind, ContainerSpec, Docker, ExecKiller, ExecSpec, INSTANCE_LABEL, Limits, PROJECT_LABEL,
+    SESSION_LABEL,
 };
 use domain::{AgentMode, Config, ImageRef, SessionId, UserSpec};
 use futures::FutureExt;
@@ -38,6 +39,9 @@ struct ContainerShape {
 pub struct DockerRuntime {
     docker: Docker,
     config: Config,
+    /// This platform's identity among others sharing the engine: containers carry it as a label
+    /// and reconcile touches only its own.
+    instance: String,
     /// The container each session has now, and what it was made with. A tokio mutex: held
     /// across the create call so two turns of one session cannot both create a container.
     containers: Mutex<HashMap<SessionId, ContainerShape>>,
@@ -65,9 +69,11 @@ impl DockerRuntime {
                 .into());
             }
         }
+        let instance = instance_id(&config.data_dir)?;
         Ok(Self {
             docker,
             config: config.clone(),
+            instance,
             containers: Mutex::new(HashMap::new()),
         })
     }
@@ -177,6 +183,7 @@ impl DockerRuntime {
             labels: BTreeMap::from([
                 (SESSION_LABEL.to_owned(), launch.session.to_string()),
                 (PROJECT_LABEL.to_owned(), launch.project.to_string()),
+                (INSTANCE_LABEL.to_owned(), self.instance.clone()),
             ]),
             env,
             binds,
@@ -195,6 +202,23 @@ impl DockerRuntime {
         containers.insert(launch.session, shape);
         Ok((name, user))
     }
+}
+
+/// The id of this platform instance, made once and kept in the data directory.
+fn instance_id(data_dir: &Path) -> Result<String, EngineError> {
+    let path = data_dir.join("instance-id");
+    if let Ok(saved) = std::fs::read_to_string(&path)
+        && !saved.trim().is_empty()
+    {
+        return Ok(saved.trim().to_owned());
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| std::fs::write(&path, &id))
+        .map_err(|error| {
+            EngineError::unexpected(format!("cannot save {}: {error}", path.display()))
+        })?;
+    Ok(id)
 }
 
 /// Gives a directory tree to `user`, so an agent that is not root can work in it.
@@ -286,7 +310,10 @@ impl Runtime for DockerRuntime {
         at_boot: bool,
     ) -> Result<Vec<String>, EngineError> {
         let mut removed = Vec::new();
-        for container in self.docker.session_containers().await? {
+        let ours = self.docker.session_containers().await?.into_iter();
+        for container in
+            ours.filter(|container| container.instance.as_deref() == Some(&self.instance))
+        {
             let session = container.session_id.parse::<SessionId>().ok();
             // At boot no turn is running, so every container is left over: remove them all;
             // the next message of a live session creates a fresh one and resumes.
@@ -303,7 +330,12 @@ impl Runtime for DockerRuntime {
     }
 
     async fn agent_image_names(&self) -> Result<Option<Vec<String>>, EngineError> {
-        Ok(None)
+        let images = self.docker.agent_images().await?;
+        Ok(Some(images.into_iter().map(|image| image.name).collect()))
+    }
+
+    fn docker(&self) -> Option<&Docker> {
+        Some(&self.docker)
     }
 
     async fn health(&self) -> Option<RuntimeHealth> {

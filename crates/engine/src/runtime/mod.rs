@@ -101,4 +101,10 @@ pub trait Runtime: Send + Sync {
 
     /// `None` in local mode.
     async fn health(&self) -> Option<RuntimeHealth>;
+
+    /// The Docker Engine this runtime uses, for listing and building agent images; `None` when
+    /// it uses none (local mode).
+    fn docker(&self) -> Option<&::docker::Docker> {
+        None
+    }
 }

@@ -2,6 +2,7 @@
 
 mod agents;
 mod health;
+mod images;
 mod projects;
 mod sessions;
 
@@ -20,6 +21,7 @@ pub fn router(state: AppState) -> Router {
                 .delete(projects::delete),
         )
         .route("/api/agents", get(agents::list).post(agents::create))
+        .route("/api/agents/images", get(images::list).post(images::create))
         .route(
             "/api/agents/{id}",
             get(agents::show).put(agents::update).delete(agents::delete),
