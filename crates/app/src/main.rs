@@ -19,6 +19,9 @@ struct Cli {
 enum Command {
     /// Start the platform: API, WebSocket and web UI.
     Serve(ConfigArgs),
+    /// Check what the configured mode needs (Docker Engine, default image, network) and print
+    /// each check with its fix; exits non-zero when something is wrong.
+    Health(ConfigArgs),
 }
 
 #[tokio::main]
@@ -34,6 +37,21 @@ async fn main() -> ExitCode {
     match cli.command {
         Command::Serve(args) => match serve(args).await {
             Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("agentyard: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Health(args) => match args.into_config() {
+            Ok(config) => {
+                let report = agentyard::health::check(&config).await;
+                print!("{report}");
+                if report.ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
             Err(error) => {
                 eprintln!("agentyard: {error:#}");
                 ExitCode::FAILURE

@@ -16,7 +16,8 @@ use tokio::sync::OnceCell;
 
 use crate::error::{DockerError, translate};
 use crate::spec::{
-    ContainerSpec, DOCKER_SOCKET, MANAGED_LABEL, PROJECT_LABEL, SESSION_LABEL, container_config,
+    ContainerSpec, DOCKER_SOCKET, INSTANCE_LABEL, MANAGED_LABEL, PROJECT_LABEL, SESSION_LABEL,
+    container_config,
 };
 
 /// Seconds bollard waits for the engine to start answering a request (streams may run longer).
@@ -58,6 +59,8 @@ pub struct SessionContainer {
     pub session_id: String,
     /// Empty when the container carries no project label.
     pub project_id: String,
+    /// The installation that created it; empty for containers made before instances were labelled.
+    pub instance: String,
     pub running: bool,
 }
 
@@ -334,6 +337,7 @@ impl Docker {
                     name: name.trim_start_matches('/').to_owned(),
                     session_id: labels.get(SESSION_LABEL).cloned().unwrap_or_default(),
                     project_id: labels.get(PROJECT_LABEL).cloned().unwrap_or_default(),
+                    instance: labels.get(INSTANCE_LABEL).cloned().unwrap_or_default(),
                     running: summary.state == Some(ContainerSummaryStateEnum::RUNNING),
                 }
             })

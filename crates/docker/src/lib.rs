@@ -13,6 +13,6 @@ pub use client::{ContainerDetails, Docker, EngineVersion, Health, SessionContain
 pub use error::{DockerError, build_command};
 pub use exec::{ExecKiller, ExecProcess, ExecSpec};
 pub use spec::{
-    Bind, ContainerSpec, DOCKER_SOCKET, Limits, MANAGED_LABEL, PROJECT_LABEL, SESSION_LABEL,
-    container_config,
+    Bind, ContainerSpec, DOCKER_SOCKET, INSTANCE_LABEL, Limits, MANAGED_LABEL, PROJECT_LABEL,
+    SESSION_LABEL, container_config,
 };

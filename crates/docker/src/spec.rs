@@ -13,6 +13,9 @@ use domain::{CpuLimit, ImageRef, MemoryLimit, NetworkChoice, UserSpec};
 pub const SESSION_LABEL: &str = "agentyard.session";
 /// Label every session container carries: the project id.
 pub const PROJECT_LABEL: &str = "agentyard.project";
+/// Label every session container carries: the installation (data dir) that created it, so that
+/// several platforms sharing one engine only ever reconcile their own containers.
+pub const INSTANCE_LABEL: &str = "agentyard.instance";
 /// Label on networks Agentyard created.
 pub const MANAGED_LABEL: &str = "agentyard.managed";
 /// Where the Docker socket is, on the host and inside containers given access to it.

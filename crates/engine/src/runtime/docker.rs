@@ -9,7 +9,8 @@ use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth};
 use crate::EngineError;
 use async_trait::async_trait;
 use docker::{
-    Bind, ContainerSpec, Docker, ExecKiller, ExecSpec, Limits, PROJECT_LABEL, SESSION_LABEL,
+    Bind, ContainerSpec, Docker, ExecKiller, ExecSpec, INSTANCE_LABEL, Limits, PROJECT_LABEL,
+    SESSION_LABEL,
 };
 use domain::{AgentMode, Config, ImageRef, SessionId, UserSpec};
 use futures::FutureExt;
@@ -38,6 +39,9 @@ struct ContainerShape {
 pub struct DockerRuntime {
     docker: Docker,
     config: Config,
+    /// This installation's id (saved in the data dir), labelled on every container it creates:
+    /// reconcile removes only containers of this installation, never another platform's on the same engine.
+    instance: String,
     /// The container each session has now, and what it was made with. A tokio mutex: held
     /// across the create call so two turns of one session cannot both create a container.
     containers: Mutex<HashMap<SessionId, ContainerShape>>,
@@ -47,7 +51,10 @@ impl DockerRuntime {
     /// Connects and checks what docker mode needs: the engine answers, the agent network exists
     /// (created when missing), the default image is present and the configured runtime exists.
     pub async fn connect(config: &Config) -> Result<Self, EngineError> {
-        let docker = Docker::connect()?;
+        let docker = match &config.docker_host {
+            Some(host) => Docker::connect_to(host)?,
+            None => Docker::connect()?,
+        };
         docker.ping().await?;
         docker.ensure_network(&config.network).await?;
         let image = ImageRef::parse(&config.default_image)
@@ -68,6 +75,7 @@ impl DockerRuntime {
         Ok(Self {
             docker,
             config: config.clone(),
+            instance: instance_id(&config.data_dir)?,
             containers: Mutex::new(HashMap::new()),
         })
     }
@@ -177,6 +185,7 @@ impl DockerRuntime {
             labels: BTreeMap::from([
                 (SESSION_LABEL.to_owned(), launch.session.to_string()),
                 (PROJECT_LABEL.to_owned(), launch.project.to_string()),
+                (INSTANCE_LABEL.to_owned(), self.instance.clone()),
             ]),
             env,
             binds,
@@ -195,6 +204,28 @@ impl DockerRuntime {
         containers.insert(launch.session, shape);
         Ok((name, user))
     }
+}
+
+/// The id of the installation whose data dir is `data_dir`: read from `<data dir>/instance`,
+/// created there on first use.
+fn instance_id(data_dir: &Path) -> Result<String, EngineError> {
+    let file = data_dir.join("instance");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        let id = text.trim();
+        if !id.is_empty() {
+            return Ok(id.to_owned());
+        }
+    }
+    let id = uuid::Uuid::new_v4().to_string();
+    std::fs::create_dir_all(data_dir)
+        .and_then(|()| std::fs::write(&file, &id))
+        .map_err(|error| {
+            EngineError::unexpected(format!(
+                "cannot write {}: {error}; check that AGENTYARD_DATA_DIR is writable",
+                file.display()
+            ))
+        })?;
+    Ok(id)
 }
 
 /// Gives a directory tree to `user`, so an agent that is not root can work in it.
@@ -286,7 +317,13 @@ impl Runtime for DockerRuntime {
         at_boot: bool,
     ) -> Result<Vec<String>, EngineError> {
         let mut removed = Vec::new();
-        for container in self.docker.session_containers().await? {
+        let ours = self
+            .docker
+            .session_containers()
+            .await?
+            .into_iter()
+            .filter(|container| container.instance == self.instance);
+        for container in ours {
             let session = container.session_id.parse::<SessionId>().ok();
             // At boot no turn is running, so every container is left over: remove them all;
             // the next message of a live session creates a fresh one and resumes.
@@ -304,6 +341,10 @@ impl Runtime for DockerRuntime {
 
     async fn agent_image_names(&self) -> Result<Option<Vec<String>>, EngineError> {
         Ok(None)
+    }
+
+    async fn ready(&self) -> Result<(), EngineError> {
+        Ok(self.docker.ping().await?)
     }
 
     async fn health(&self) -> Option<RuntimeHealth> {
