@@ -22,6 +22,8 @@ use crate::spec::{
 
 /// Seconds bollard waits for the engine to start answering a request (streams may run longer).
 const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// How long a removal waits for another caller's removal of the same container to finish.
+const REMOVAL_WAIT: Duration = Duration::from_secs(20);
 /// How long a health check waits for the engine before calling it unreachable.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -300,11 +302,26 @@ impl Docker {
             .await
         {
             Ok(()) => Ok(()),
-            // 404: already gone; 409: a removal is already in progress.
             Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404 | 409,
-                ..
+                status_code: 404, ..
             }) => Ok(()),
+            // 409: a removal is already in progress (another caller). Wait for it to finish, so
+            // that the name is free again when this returns.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => {
+                let deadline = tokio::time::Instant::now() + REMOVAL_WAIT;
+                while self.inspect_container(name_or_id).await?.is_some() {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(DockerError::Unexpected(anyhow::anyhow!(
+                            "container {name_or_id} is still being removed after {} s",
+                            REMOVAL_WAIT.as_secs()
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(())
+            }
             Err(error) => Err(translate(error, None)),
         }
     }

@@ -2,5 +2,8 @@
 
 mod api;
 mod auth;
+mod docker_support;
+mod docker_turns;
+mod hardening;
 mod support;
 mod turns;

@@ -22,6 +22,8 @@ pub struct Options {
     /// The scripted model agents talk to, when the test runs turns.
     pub model_url: Option<String>,
     pub extra: Vec<(String, String)>,
+    /// Changes the configuration after the defaults above (idle timeout, Docker address, ...).
+    pub tweak: Option<std::sync::Arc<dyn Fn(&mut domain::Config) + Send + Sync>>,
 }
 
 impl Default for Options {
@@ -30,6 +32,7 @@ impl Default for Options {
             mode: "local",
             model_url: None,
             extra: Vec::new(),
+            tweak: None,
         }
     }
 }
@@ -78,7 +81,10 @@ impl TestApp {
 
     fn config(&self) -> domain::Config {
         let options = &self.options;
-        let agent_command = if options.model_url.is_some() {
+        // Inside an agent container the CLI is the image's own `claude`.
+        let agent_command = if options.mode == "docker" {
+            "claude".to_owned()
+        } else if options.model_url.is_some() {
             claude().display().to_string()
         } else {
             "claude".to_owned()
@@ -106,6 +112,11 @@ impl TestApp {
                 .push(("ANTHROPIC_BASE_URL".to_owned(), url.clone()));
         }
         config.agent_env.extend(options.extra.iter().cloned());
+        // Never copy the developer's own Claude login into test sessions.
+        config.claude_credentials = None;
+        if let Some(tweak) = &options.tweak {
+            tweak(&mut config);
+        }
         config
     }
 
