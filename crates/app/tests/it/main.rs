@@ -2,6 +2,8 @@
 
 mod api;
 mod auth;
+mod docker_errors;
+mod docker_reconcile;
 mod docker_support;
 mod docker_turns;
 mod hardening;
