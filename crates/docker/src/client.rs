@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -77,6 +78,8 @@ pub struct ContainerDetails {
     pub labels: BTreeMap<String, String>,
     /// The `uid:gid` (or name) the container runs as; empty for the image's default.
     pub user: String,
+    /// What is mounted where: (source on the engine's host, destination in the container).
+    pub mounts: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Docker {
@@ -379,6 +382,12 @@ impl Docker {
             Err(error) => return Err(translate(error, None)),
         };
         let config = response.config.unwrap_or_default();
+        let mounts = response
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|mount| Some((mount.source?.into(), mount.destination?.into())))
+            .collect();
         Ok(Some(ContainerDetails {
             id: response.id.unwrap_or_default(),
             name: response
@@ -393,6 +402,7 @@ impl Docker {
                 .unwrap_or(false),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             user: config.user.unwrap_or_default(),
+            mounts,
         }))
     }
 }

@@ -15,6 +15,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 
+/// A change a test makes to the configuration.
+pub type Tweak = std::sync::Arc<dyn Fn(&mut domain::Config) + Send + Sync>;
+
 /// How a test wants its platform.
 #[derive(Clone)]
 pub struct Options {
@@ -23,7 +26,7 @@ pub struct Options {
     pub model_url: Option<String>,
     pub extra: Vec<(String, String)>,
     /// Changes the configuration after the defaults above (idle timeout, Docker address, ...).
-    pub tweak: Option<std::sync::Arc<dyn Fn(&mut domain::Config) + Send + Sync>>,
+    pub tweak: Option<Tweak>,
 }
 
 impl Default for Options {

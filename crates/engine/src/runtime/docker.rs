@@ -72,10 +72,12 @@ impl DockerRuntime {
                 .into());
             }
         }
+        let mut config = config.clone();
+        super::host_paths::discover(&docker, &mut config).await;
         Ok(Self {
-            docker,
-            config: config.clone(),
             instance: instance_id(&config.data_dir)?,
+            docker,
+            config,
             containers: Mutex::new(HashMap::new()),
         })
     }

@@ -3,6 +3,7 @@
 //! session's hardened container).
 
 mod docker;
+mod host_paths;
 mod local;
 
 pub use self::docker::DockerRuntime;
