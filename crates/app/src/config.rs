@@ -70,6 +70,9 @@ pub struct ConfigArgs {
     /// Host path of the data dir when the platform runs in a container.
     #[arg(long, env = "HOST_DATA_DIR")]
     pub host_data_dir: Option<String>,
+    /// The Docker Engine's address: unix:///path, tcp://host:port (default: the local socket).
+    #[arg(long, env = "DOCKER_HOST")]
+    pub docker_host: Option<String>,
 }
 
 /// A value that stops startup: which variable, what it was, what is accepted.
@@ -289,6 +292,8 @@ impl ConfigArgs {
             env_passthrough,
             host_projects_dir,
             host_data_dir,
+            docker_host: non_empty(&self.docker_host).map(str::to_owned),
+            claude_credentials: Some(home().join(".claude/.credentials.json")),
         })
     }
 }

@@ -4,6 +4,7 @@
 //! (`start` with port 0) exactly as the binary starts it.
 
 pub mod config;
+pub mod health;
 mod token;
 
 use anyhow::Context;
@@ -55,7 +56,13 @@ impl Running {
 pub async fn runtime_for(config: &Config) -> anyhow::Result<Arc<dyn Runtime>> {
     match config.mode {
         AgentMode::Local => Ok(Arc::new(LocalRuntime::new())),
-        AgentMode::Docker => Ok(Arc::new(DockerRuntime::connect(config).await?)),
+        AgentMode::Docker => {
+            let report = health::check(config).await;
+            if !report.ok() {
+                anyhow::bail!("docker mode cannot start.\n{report}");
+            }
+            Ok(Arc::new(DockerRuntime::connect(config).await?))
+        }
     }
 }
 

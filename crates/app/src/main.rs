@@ -26,6 +26,9 @@ enum Command {
     /// Agent images: `agentyard image build <name> --apt … --npm … --pip …`.
     #[command(subcommand)]
     Image(image_command::ImageCommand),
+    /// Check what the configured mode needs (Docker Engine, default image, network) and print
+    /// each check with its fix; exits non-zero when something is wrong.
+    Health(ConfigArgs),
 }
 
 #[tokio::main]
@@ -48,6 +51,21 @@ async fn main() -> ExitCode {
         },
         Command::Image(command) => match image_command::run(command).await {
             Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("agentyard: {error:#}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Health(args) => match args.into_config() {
+            Ok(config) => {
+                let report = agentyard::health::check(&config).await;
+                print!("{report}");
+                if report.ok() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                }
+            }
             Err(error) => {
                 eprintln!("agentyard: {error:#}");
                 ExitCode::FAILURE

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +23,8 @@ use crate::spec::{
 
 /// Seconds bollard waits for the engine to start answering a request (streams may run longer).
 const REQUEST_TIMEOUT_SECS: u64 = 30;
+/// How long a removal waits for another caller's removal of the same container to finish.
+const REMOVAL_WAIT: Duration = Duration::from_secs(20);
 /// How long a health check waits for the engine before calling it unreachable.
 const PING_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -59,8 +62,8 @@ pub struct SessionContainer {
     pub session_id: String,
     /// Empty when the container carries no project label.
     pub project_id: String,
-    /// The platform instance that created it (`agentyard.instance`), when labelled.
-    pub instance: Option<String>,
+    /// The installation that created it; empty for containers made before instances were labelled.
+    pub instance: String,
     pub running: bool,
 }
 
@@ -75,6 +78,8 @@ pub struct ContainerDetails {
     pub labels: BTreeMap<String, String>,
     /// The `uid:gid` (or name) the container runs as; empty for the image's default.
     pub user: String,
+    /// What is mounted where: (source on the engine's host, destination in the container).
+    pub mounts: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Docker {
@@ -300,11 +305,26 @@ impl Docker {
             .await
         {
             Ok(()) => Ok(()),
-            // 404: already gone; 409: a removal is already in progress.
             Err(bollard::errors::Error::DockerResponseServerError {
-                status_code: 404 | 409,
-                ..
+                status_code: 404, ..
             }) => Ok(()),
+            // 409: a removal is already in progress (another caller). Wait for it to finish, so
+            // that the name is free again when this returns.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409, ..
+            }) => {
+                let deadline = tokio::time::Instant::now() + REMOVAL_WAIT;
+                while self.inspect_container(name_or_id).await?.is_some() {
+                    if tokio::time::Instant::now() >= deadline {
+                        return Err(DockerError::Unexpected(anyhow::anyhow!(
+                            "container {name_or_id} is still being removed after {} s",
+                            REMOVAL_WAIT.as_secs()
+                        )));
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(())
+            }
             Err(error) => Err(translate(error, None)),
         }
     }
@@ -337,7 +357,7 @@ impl Docker {
                     name: name.trim_start_matches('/').to_owned(),
                     session_id: labels.get(SESSION_LABEL).cloned().unwrap_or_default(),
                     project_id: labels.get(PROJECT_LABEL).cloned().unwrap_or_default(),
-                    instance: labels.get(INSTANCE_LABEL).cloned(),
+                    instance: labels.get(INSTANCE_LABEL).cloned().unwrap_or_default(),
                     running: summary.state == Some(ContainerSummaryStateEnum::RUNNING),
                 }
             })
@@ -362,6 +382,12 @@ impl Docker {
             Err(error) => return Err(translate(error, None)),
         };
         let config = response.config.unwrap_or_default();
+        let mounts = response
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|mount| Some((mount.source?.into(), mount.destination?.into())))
+            .collect();
         Ok(Some(ContainerDetails {
             id: response.id.unwrap_or_default(),
             name: response
@@ -376,6 +402,7 @@ impl Docker {
                 .unwrap_or(false),
             labels: config.labels.unwrap_or_default().into_iter().collect(),
             user: config.user.unwrap_or_default(),
+            mounts,
         }))
     }
 }

@@ -13,12 +13,11 @@ use domain::{CpuLimit, ImageRef, MemoryLimit, NetworkChoice, UserSpec};
 pub const SESSION_LABEL: &str = "agentyard.session";
 /// Label every session container carries: the project id.
 pub const PROJECT_LABEL: &str = "agentyard.project";
+/// Label every session container carries: the installation (data dir) that created it, so that
+/// several platforms sharing one engine only ever reconcile their own containers.
+pub const INSTANCE_LABEL: &str = "agentyard.instance";
 /// Label on networks Agentyard created.
 pub const MANAGED_LABEL: &str = "agentyard.managed";
-/// Names the platform instance (one data directory) that owns a session container, so several
-/// platforms sharing one engine (tests run in parallel, or two deployments) never remove each
-/// other's containers.
-pub const INSTANCE_LABEL: &str = "agentyard.instance";
 /// Where the Docker socket is, on the host and inside containers given access to it.
 pub const DOCKER_SOCKET: &str = "/var/run/docker.sock";
 

@@ -223,6 +223,11 @@ pub struct Config {
     pub token: Option<String>,
     pub host_projects_dir: Option<PathBuf>,
     pub host_data_dir: Option<PathBuf>,
+    /// The Docker Engine's address (`DOCKER_HOST`); `None` is the local socket.
+    pub docker_host: Option<String>,
+    /// The platform user's Claude Code credentials (`~/.claude/.credentials.json`), copied into
+    /// each session's HOME when present; never mounted.
+    pub claude_credentials: Option<PathBuf>,
     /// The variables agents receive, already filtered through the allowlist when the platform
     /// started (model credentials and endpoint, git identity, `AGENT_ENV_PASSTHROUGH` names).
     pub agent_env: Vec<(String, String)>,

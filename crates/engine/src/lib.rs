@@ -8,6 +8,7 @@
 
 mod agents;
 mod context;
+mod credentials;
 mod error;
 mod events;
 pub mod images;

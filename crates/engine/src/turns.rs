@@ -96,6 +96,8 @@ impl Engine {
                 "the session is done; move it back to another column to continue it".to_owned(),
             ));
         }
+        // Refused before anything is written when the Docker Engine is away (503 with remediation).
+        self.runtime().ready().await?;
         if let Some(mode) = options.mode.filter(|mode| *mode != session.mode) {
             session = self
                 .update_session(
@@ -289,6 +291,9 @@ impl Engine {
         let launch = self.launch(&session, &project, &agent, &workspace, pending.model)?;
         if self.runtime().health().await.is_some() {
             self.store().set_image(id, launch.image.as_str()).await?;
+        }
+        if let Some(credentials) = &self.config().claude_credentials {
+            crate::credentials::copy_credentials(credentials, &launch.home)?;
         }
         let process = self.runtime().start(launch).await?;
         self.set_run_state(id, RunState::Running).await;

@@ -2,6 +2,12 @@
 
 mod api;
 mod auth;
+mod compose;
+mod docker_errors;
+mod docker_reconcile;
+mod docker_support;
+mod docker_turns;
+mod hardening;
 mod images;
 mod support;
 mod turns;

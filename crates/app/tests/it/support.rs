@@ -15,6 +15,9 @@ use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
 
+/// A change a test makes to the configuration.
+pub type Tweak = std::sync::Arc<dyn Fn(&mut domain::Config) + Send + Sync>;
+
 /// How a test wants its platform.
 #[derive(Clone)]
 pub struct Options {
@@ -24,6 +27,8 @@ pub struct Options {
     pub extra: Vec<(String, String)>,
     /// `AGENT_DEFAULT_IMAGE`, when the test sets it.
     pub default_image: Option<String>,
+    /// Changes the configuration after the defaults above (idle timeout, Docker address, ...).
+    pub tweak: Option<Tweak>,
 }
 
 impl Default for Options {
@@ -33,6 +38,7 @@ impl Default for Options {
             model_url: None,
             extra: Vec::new(),
             default_image: None,
+            tweak: None,
         }
     }
 }
@@ -81,8 +87,10 @@ impl TestApp {
 
     fn config(&self) -> domain::Config {
         let options = &self.options;
-        // In docker mode the CLI is the one inside the image.
-        let agent_command = if options.model_url.is_some() && options.mode == "local" {
+        // Inside an agent container the CLI is the image's own `claude`.
+        let agent_command = if options.mode == "docker" {
+            "claude".to_owned()
+        } else if options.model_url.is_some() {
             claude().display().to_string()
         } else {
             "claude".to_owned()
@@ -111,6 +119,11 @@ impl TestApp {
                 .push(("ANTHROPIC_BASE_URL".to_owned(), url.clone()));
         }
         config.agent_env.extend(options.extra.iter().cloned());
+        // Never copy the developer's own Claude login into test sessions.
+        config.claude_credentials = None;
+        if let Some(tweak) = &options.tweak {
+            tweak(&mut config);
+        }
         config
     }
 

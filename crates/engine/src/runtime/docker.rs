@@ -39,8 +39,8 @@ struct ContainerShape {
 pub struct DockerRuntime {
     docker: Docker,
     config: Config,
-    /// This platform's identity among others sharing the engine: containers carry it as a label
-    /// and reconcile touches only its own.
+    /// This installation's id (saved in the data dir), labelled on every container it creates:
+    /// reconcile removes only containers of this installation, never another platform's on the same engine.
     instance: String,
     /// The container each session has now, and what it was made with. A tokio mutex: held
     /// across the create call so two turns of one session cannot both create a container.
@@ -51,7 +51,10 @@ impl DockerRuntime {
     /// Connects and checks what docker mode needs: the engine answers, the agent network exists
     /// (created when missing), the default image is present and the configured runtime exists.
     pub async fn connect(config: &Config) -> Result<Self, EngineError> {
-        let docker = Docker::connect()?;
+        let docker = match &config.docker_host {
+            Some(host) => Docker::connect_to(host)?,
+            None => Docker::connect()?,
+        };
         docker.ping().await?;
         docker.ensure_network(&config.network).await?;
         let image = ImageRef::parse(&config.default_image)
@@ -69,11 +72,12 @@ impl DockerRuntime {
                 .into());
             }
         }
-        let instance = instance_id(&config.data_dir)?;
+        let mut config = config.clone();
+        super::host_paths::discover(&docker, &mut config).await;
         Ok(Self {
+            instance: instance_id(&config.data_dir)?,
             docker,
-            config: config.clone(),
-            instance,
+            config,
             containers: Mutex::new(HashMap::new()),
         })
     }
@@ -204,19 +208,24 @@ impl DockerRuntime {
     }
 }
 
-/// The id of this platform instance, made once and kept in the data directory.
+/// The id of the installation whose data dir is `data_dir`: read from `<data dir>/instance`,
+/// created there on first use.
 fn instance_id(data_dir: &Path) -> Result<String, EngineError> {
-    let path = data_dir.join("instance-id");
-    if let Ok(saved) = std::fs::read_to_string(&path)
-        && !saved.trim().is_empty()
-    {
-        return Ok(saved.trim().to_owned());
+    let file = data_dir.join("instance");
+    if let Ok(text) = std::fs::read_to_string(&file) {
+        let id = text.trim();
+        if !id.is_empty() {
+            return Ok(id.to_owned());
+        }
     }
     let id = uuid::Uuid::new_v4().to_string();
     std::fs::create_dir_all(data_dir)
-        .and_then(|()| std::fs::write(&path, &id))
+        .and_then(|()| std::fs::write(&file, &id))
         .map_err(|error| {
-            EngineError::unexpected(format!("cannot save {}: {error}", path.display()))
+            EngineError::unexpected(format!(
+                "cannot write {}: {error}; check that AGENTYARD_DATA_DIR is writable",
+                file.display()
+            ))
         })?;
     Ok(id)
 }
@@ -310,10 +319,13 @@ impl Runtime for DockerRuntime {
         at_boot: bool,
     ) -> Result<Vec<String>, EngineError> {
         let mut removed = Vec::new();
-        let ours = self.docker.session_containers().await?.into_iter();
-        for container in
-            ours.filter(|container| container.instance.as_deref() == Some(&self.instance))
-        {
+        let ours = self
+            .docker
+            .session_containers()
+            .await?
+            .into_iter()
+            .filter(|container| container.instance == self.instance);
+        for container in ours {
             let session = container.session_id.parse::<SessionId>().ok();
             // At boot no turn is running, so every container is left over: remove them all;
             // the next message of a live session creates a fresh one and resumes.
@@ -336,6 +348,10 @@ impl Runtime for DockerRuntime {
 
     fn docker(&self) -> Option<&Docker> {
         Some(&self.docker)
+    }
+
+    async fn ready(&self) -> Result<(), EngineError> {
+        Ok(self.docker.ping().await?)
     }
 
     async fn health(&self) -> Option<RuntimeHealth> {

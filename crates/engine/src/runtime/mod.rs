@@ -3,6 +3,7 @@
 //! session's hardened container).
 
 mod docker;
+mod host_paths;
 mod local;
 
 pub use self::docker::DockerRuntime;
@@ -98,6 +99,12 @@ pub trait Runtime: Send + Sync {
 
     /// Agent images present in the engine, or `None` when this runtime has no images.
     async fn agent_image_names(&self) -> Result<Option<Vec<String>>, EngineError>;
+
+    /// Fails when the runtime cannot start an agent now (the Docker Engine is unreachable), so a
+    /// request is refused before it changes anything. Always ready in local mode.
+    async fn ready(&self) -> Result<(), EngineError> {
+        Ok(())
+    }
 
     /// `None` in local mode.
     async fn health(&self) -> Option<RuntimeHealth>;
