@@ -2,7 +2,7 @@
 //! an engine that goes away and comes back (through a socket proxy the test controls, never by
 //! stopping the shared engine).
 
-use crate::docker_support::{PlatformDirs, containers_of, docker_app, require_docker};
+use crate::docker_support::{PlatformDirs, docker_app, require_docker};
 use crate::support::{Options, model};
 use reqwest::StatusCode;
 use scripted_model::{Reply, Script};
@@ -65,40 +65,6 @@ fn the_health_command_prints_every_check_and_fails_when_unhealthy() {
             && report.contains("fix: build it"),
         "{report}"
     );
-}
-
-#[tokio::test]
-async fn a_missing_image_is_a_chat_error_naming_it_and_no_container_is_created() {
-    let model = model(Script::new().rule("hello", [Reply::text("hi")]));
-    let (app, _sweep) = docker_app(Some(model.base_url()), Options::default()).await;
-    let project = app.create_project("missing").await;
-    let (status, session) = app
-        .post(
-            "/api/sessions",
-            json!({"project_id": project["id"], "mode": "execute", "docker_image": "claude-agent-absent"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{session}");
-    let id = session["id"].as_str().unwrap();
-    let mut ws = app.ws().await;
-    ws.send(json!({"type": "chat:send", "sessionId": id, "content": "hello"}))
-        .await;
-    let error = ws
-        .wait_for(TURN, |event| {
-            event["type"] == "chat:error" && event["sessionId"] == id
-        })
-        .await;
-    assert_eq!(error["code"], "image_missing");
-    let text = error["error"].as_str().unwrap();
-    assert!(text.contains("`claude-agent-absent`"), "{error}");
-    assert!(
-        error["remediation"]
-            .as_str()
-            .unwrap()
-            .contains("docker build -t claude-agent-absent"),
-        "{error}"
-    );
-    assert!(containers_of(id).is_empty());
 }
 
 /// A unix socket that forwards to the real Docker socket until stopped: the engine "goes away"
