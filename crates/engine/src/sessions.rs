@@ -167,6 +167,8 @@ impl Engine {
             .remove(&session.id);
         if let Some(worktree) = &session.worktree_path {
             let project = self.project(session.project_id).await?;
+            let lock = self.workspace_lock(project.id);
+            let _serialized = lock.lock().await;
             let branch = match &session.branch {
                 Some(branch) => BranchName::parse(branch)
                     .map_err(|error| EngineError::unexpected(error.to_string()))?,
