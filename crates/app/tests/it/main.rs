@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod git_api;
 mod support;
 mod turns;
 mod worktrees;
