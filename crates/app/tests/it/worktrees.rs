@@ -258,3 +258,82 @@ async fn twenty_sessions_started_at_once_leave_exactly_one_on_the_main_checkout(
     let listed = git(&main, &["worktree", "list", "--porcelain"]);
     assert_eq!(listed.matches("worktree ").count(), 20, "{listed}");
 }
+
+/// Removes the containers of a docker-mode test even when it fails half-way.
+struct Containers(Vec<String>);
+
+impl Drop for Containers {
+    fn drop(&mut self) {
+        for session in &self.0 {
+            let _ = std::process::Command::new("docker")
+                .args(["rm", "--force", &format!("agentyard-{session}")])
+                .output();
+        }
+    }
+}
+
+#[tokio::test]
+async fn git_status_run_by_the_agent_inside_a_container_works_on_its_worktree() {
+    let script = Script::new().rule("say hello", [Reply::text("hello")]).rule(
+        "run git status",
+        [
+            Reply::tool_use(
+                "Bash",
+                json!({
+                    "command": "echo container > made-inside.txt && git status && git rev-parse --abbrev-ref HEAD",
+                    "description": "Show the git status"
+                }),
+            ),
+            Reply::text("That is the status."),
+        ],
+    );
+    let model = model(script);
+    let app = TestApp::spawn_with(Options {
+        mode: "docker",
+        model_url: Some(model.base_url()),
+        ..Options::default()
+    })
+    .await;
+    let project = app.create_project("contained").await;
+    let main = PathBuf::from(project["path"].as_str().unwrap());
+    let holder = app.create_session(&project, "execute").await;
+    let worker = app.create_session(&project, "execute").await;
+    let _containers = Containers(
+        [&holder, &worker]
+            .iter()
+            .map(|session| session["id"].as_str().unwrap().to_owned())
+            .collect(),
+    );
+
+    turn(&app, &holder, "say hello").await;
+    let worker = turn(&app, &worker, "run git status").await;
+    let worktree = PathBuf::from(worker["worktree_path"].as_str().expect("a worktree"));
+    let branch = format!("session/{}", id8(&worker));
+
+    let reply = app
+        .messages(worker["id"].as_str().unwrap())
+        .await
+        .pop()
+        .unwrap();
+    let result = reply["tool_use"][0]["result"].as_str().unwrap_or_default();
+    assert!(
+        result.contains(&format!("On branch {branch}")),
+        "git status inside the container: {reply}"
+    );
+    assert!(result.contains("made-inside.txt"), "{result}");
+    assert!(!result.contains("fatal"), "{result}");
+    assert_eq!(read(worktree.join("made-inside.txt")), "container\n");
+    assert!(!main.join("made-inside.txt").exists());
+
+    // The work made inside the container survives the session's end on its branch.
+    for session in [&holder, &worker] {
+        let id = session["id"].as_str().unwrap();
+        let (status, body) = app.delete(&format!("/api/sessions/{id}")).await;
+        assert_eq!(status, 204, "{body}");
+    }
+    assert!(!worktree.exists());
+    assert_eq!(
+        git(&main, &["show", &format!("{branch}:made-inside.txt")]),
+        "container\n"
+    );
+}
