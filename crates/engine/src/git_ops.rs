@@ -44,9 +44,12 @@ impl Engine {
                 ),
             ));
         }
-        // A worktree recorded but gone from disk (removed by hand) falls back to the main checkout.
-        let worktree = session.worktree_path.filter(|worktree| worktree.is_dir());
-        Ok(git::session_work_path(&project.path, worktree.as_deref()))
+        // A worktree recorded but gone from disk stays the effective path: acting on the main
+        // checkout instead would commit a session's request where that session does not work.
+        Ok(git::session_work_path(
+            &project.path,
+            session.worktree_path.as_deref(),
+        ))
     }
 
     pub async fn git_status(
