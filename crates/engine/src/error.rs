@@ -93,12 +93,19 @@ impl From<StoreError> for EngineError {
 impl From<GitError> for EngineError {
     fn from(error: GitError) -> Self {
         match error {
-            GitError::InvalidPath(_) | GitError::PathOutside(_) | GitError::InvalidBranch(_) => {
+            GitError::InvalidPath(_) | GitError::PathOutside(_) => {
                 EngineError::bad_request("invalid_path", error.to_string())
+            }
+            GitError::InvalidBranch(_) => {
+                EngineError::bad_request("invalid_branch", error.to_string())
             }
             GitError::NotARepository(_) => {
                 EngineError::bad_request("not_a_repository", error.to_string())
             }
+            GitError::EmptyCommitMessage => {
+                EngineError::bad_request("empty_commit_message", error.to_string())
+            }
+            GitError::NothingToCommit => EngineError::Conflict(error.to_string()),
             other => EngineError::invalid("git_failed", other.to_string()),
         }
     }

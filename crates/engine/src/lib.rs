@@ -11,6 +11,7 @@ mod context;
 mod credentials;
 mod error;
 mod events;
+mod git_ops;
 pub mod images;
 mod projects;
 mod reconcile;
@@ -22,6 +23,9 @@ pub use agents::{AgentChanges, AgentInput};
 pub use context::agent_environment;
 pub use error::EngineError;
 pub use events::EngineEvent;
+pub use git_ops::{
+    DEFAULT_LOG_LIMIT, GitBranch, GitCommit, GitFileStatus, GitStatus, MAX_LOG_LIMIT,
+};
 pub use images::ImageBuildRequest;
 pub use projects::{ProjectChanges, ProjectInput};
 pub use sessions::{SessionChanges, SessionInput};
@@ -55,8 +59,9 @@ struct Inner {
     /// The turn queue and running-turn controls of each session with work in flight.
     /// A std mutex: it is held only for short bookkeeping, never across an await.
     runs: Mutex<HashMap<SessionId, turns::SessionRun>>,
-    /// Serializes the worktree decision and creation per project, so two sessions starting at the
-    /// same instant cannot both take the main checkout.
+    /// Serializes the worktree decision, creation and removal per project, so two sessions starting
+    /// at the same instant cannot both take the main checkout, and a stale-worktree sweep cannot
+    /// remove a worktree that a starting session has just created.
     workspace_locks: Mutex<HashMap<ProjectId, Arc<tokio::sync::Mutex<()>>>>,
     /// Write sessions that took their project's main checkout in this run of the platform
     /// (after a restart, a resumable session on the main checkout counts as holding it).
@@ -117,6 +122,12 @@ impl Engine {
     fn emit(&self, event: EngineEvent) {
         // No subscriber is not an error: events are already persisted.
         let _ = self.inner.events.send(event);
+    }
+
+    /// The lock that serializes worktree changes of one project (see `workspace_locks`).
+    fn workspace_lock(&self, project: ProjectId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.inner.workspace_locks.lock().expect("workspace locks");
+        locks.entry(project).or_default().clone()
     }
 
     /// The per-session state directory on the host (the agent's HOME).

@@ -17,7 +17,7 @@ impl Engine {
         let reset = self.store().reset_run_states().await?;
         let live = self.live_sessions().await?;
         let removed = self.runtime().reconcile(&live, true).await?;
-        let worktrees = self.clean_stale_worktrees(&live).await?;
+        let worktrees = self.clean_stale_worktrees().await?;
         tracing::info!(
             reset,
             containers_removed = removed.len(),
@@ -56,7 +56,7 @@ impl Engine {
         if !removed.is_empty() {
             tracing::info!(?removed, "removed containers of ended sessions");
         }
-        self.clean_stale_worktrees(&live).await?;
+        self.clean_stale_worktrees().await?;
         Ok(())
     }
 
@@ -91,12 +91,18 @@ impl Engine {
     }
 
     /// Removes worktrees of sessions that are unknown or done, work committed to their branches first.
-    async fn clean_stale_worktrees(&self, live: &HashSet<SessionId>) -> Result<usize, EngineError> {
+    ///
+    /// Each project is swept under its workspace lock, with its live sessions read inside the lock:
+    /// a snapshot taken before would not know a session whose worktree was created since.
+    async fn clean_stale_worktrees(&self) -> Result<usize, EngineError> {
         let mut removed = 0;
         for project in self.store().projects().await? {
-            if !project.path.join(".worktrees").is_dir() {
+            if !project.path.join(git::WORKTREES_DIR).is_dir() {
                 continue;
             }
+            let lock = self.workspace_lock(project.id);
+            let _serialized = lock.lock().await;
+            let live = self.live_sessions().await?;
             match git::cleanup_stale_worktrees(&project.path, |id| live.contains(&id)).await {
                 Ok(paths) => removed += paths.len(),
                 Err(error) => {

@@ -167,26 +167,23 @@ impl Engine {
             .remove(&session.id);
         if let Some(worktree) = &session.worktree_path {
             let project = self.project(session.project_id).await?;
+            let lock = self.workspace_lock(project.id);
+            let _serialized = lock.lock().await;
             let branch = match &session.branch {
                 Some(branch) => BranchName::parse(branch)
                     .map_err(|error| EngineError::unexpected(error.to_string()))?,
                 None => BranchName::for_session(session.id),
             };
-            if worktree.exists() {
-                let removal = git::remove_worktree(&project.path, worktree, &branch).await?;
-                tracing::info!(
-                    session = %session.id,
-                    committed = removal.committed_changes,
-                    branch_kept = removal.branch_kept,
-                    "removed the session's worktree"
-                );
-                let kept = removal.branch_kept.then(|| branch.as_str());
-                self.store().set_worktree(session.id, None, kept).await?;
-            } else {
-                self.store()
-                    .set_worktree(session.id, None, session.branch.as_deref())
-                    .await?;
-            }
+            // Also when the directory is already gone: git's records of it (locked) must go too.
+            let removal = git::remove_worktree(&project.path, worktree, &branch).await?;
+            tracing::info!(
+                session = %session.id,
+                committed = removal.committed_changes,
+                branch_kept = removal.branch_kept,
+                "removed the session's worktree"
+            );
+            let kept = removal.branch_kept.then(|| branch.as_str());
+            self.store().set_worktree(session.id, None, kept).await?;
         }
         Ok(())
     }

@@ -392,10 +392,7 @@ impl Engine {
         if !session.mode.writes() || !git::is_repository(&project.path).await {
             return Ok(main);
         }
-        let lock = {
-            let mut locks = self.inner.workspace_locks.lock().expect("workspace locks");
-            locks.entry(project.id).or_default().clone()
-        };
+        let lock = self.workspace_lock(project.id);
         let _serialized = lock.lock().await;
         let others = self.store().sessions(Some(project.id)).await?;
         let claims = self

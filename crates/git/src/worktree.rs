@@ -60,6 +60,10 @@ pub struct Removal {
 ///
 /// When the worktree already exists it is returned as it is; when only the branch exists (the
 /// session's worktree was removed earlier), a new worktree continues that branch.
+///
+/// The worktree is locked: inside a container the worktree is mounted at `/workspace`, so the path
+/// git recorded for it does not exist there, and a `git worktree prune` run by an agent would
+/// otherwise delete the records of every worktree of the project. Removal here overrides the lock.
 pub async fn create_worktree(project: &Path, session: SessionId) -> Result<Worktree, GitError> {
     require_repository(project).await?;
     let head = head_commit(project)
@@ -88,6 +92,7 @@ pub async fn create_worktree(project: &Path, session: SessionId) -> Result<Workt
             os("worktree"),
             os("add"),
             os("--quiet"),
+            os("--lock"),
             os("--"),
             path.as_os_str(),
             os(branch.as_str()),
@@ -102,6 +107,7 @@ pub async fn create_worktree(project: &Path, session: SessionId) -> Result<Workt
             os("worktree"),
             os("add"),
             os("--quiet"),
+            os("--lock"),
             os("-b"),
             os(branch.as_str()),
             os("--"),
@@ -197,6 +203,29 @@ pub async fn cleanup_stale_worktrees(
             }
         }
     }
+    // Locked worktrees whose directory was deleted by hand survive `git worktree prune`; drop
+    // their records explicitly (there is no work left to save) and settle their branches.
+    for entry in registered.iter().skip(1) {
+        let in_directory = entry
+            .path
+            .parent()
+            .is_some_and(|parent| same_path(parent, &directory));
+        let session = entry
+            .path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .and_then(|name| name.parse::<SessionId>().ok());
+        if !in_directory || session.is_some_and(&keep) || entry.path.exists() {
+            continue;
+        }
+        let branch = entry
+            .branch
+            .as_deref()
+            .and_then(|name| BranchName::parse(name).ok());
+        if let Err(error) = remove_registered(project, &entry.path, branch.as_ref()).await {
+            tracing::warn!(path = %entry.path.display(), %error, "record of a deleted worktree could not be removed");
+        }
+    }
     Git::at(project)?.run(["worktree", "prune"]).await?;
     Ok(removed)
 }
@@ -206,8 +235,16 @@ async fn remove_registered(
     worktree: &Path,
     branch: Option<&BranchName>,
 ) -> Result<Removal, GitError> {
-    let committed_changes = commit_uncommitted_work(worktree, branch).await?;
-    let rescue_branch = rescue_detached_head(project, worktree, branch).await?;
+    // A worktree directory deleted by hand has no work left to save, only records to drop.
+    let present = tokio::fs::symlink_metadata(worktree).await.is_ok();
+    let (committed_changes, rescue_branch) = if present {
+        (
+            commit_uncommitted_work(worktree, branch).await?,
+            rescue_detached_head(project, worktree, branch).await?,
+        )
+    } else {
+        (false, None)
+    };
     // Twice `--force`: the work is committed, so neither changes nor a lock may keep the directory.
     Git::at(project)?
         .run([

@@ -139,6 +139,10 @@ impl DockerRuntime {
                 session = %launch.session, user = %user, path = %launch.work_path.display(),
                 "the project is owned by root; giving its work path to AGENT_USER so the agent never runs as root"
             );
+        }
+        // A worktree, and its records in the main `.git`, are made by the platform's own uid after
+        // the project was given out; the agent must own them too, or it cannot write a file there.
+        if owner_is_root || launch.main_git_dir.is_some() {
             give_to(&launch.work_path, user)?;
             if let Some(git_dir) = &launch.main_git_dir {
                 give_to(git_dir, user)?;

@@ -277,3 +277,41 @@ async fn cleanup_prunes_worktrees_whose_directory_was_deleted() {
     assert!(removed.is_empty());
     assert!(!repo.git(&["worktree", "list"]).contains(".worktrees"));
 }
+
+#[tokio::test]
+async fn a_prune_that_cannot_see_the_worktree_path_keeps_its_records() {
+    let repo = TestRepo::new().await;
+    let session = SessionId::new();
+    let worktree = git::create_worktree(&repo.path, session).await.unwrap();
+    // Inside a container the worktree is at /workspace, so the path git recorded does not exist there.
+    let record = repo
+        .path
+        .join(".git/worktrees")
+        .join(session.to_string())
+        .join("gitdir");
+    let recorded = std::fs::read_to_string(&record).unwrap();
+    std::fs::write(&record, "/workspace/.git\n").unwrap();
+    repo.git(&["worktree", "prune"]);
+    std::fs::write(&record, recorded).unwrap();
+
+    assert!(git::is_repository(&worktree.path).await);
+    assert_eq!(
+        run_git(&worktree.path, &["branch", "--show-current"]).trim(),
+        worktree.branch.as_str()
+    );
+}
+
+#[tokio::test]
+async fn removing_a_worktree_deleted_by_hand_drops_its_records_and_empty_branch() {
+    let repo = TestRepo::new().await;
+    let worktree = git::create_worktree(&repo.path, SessionId::new())
+        .await
+        .unwrap();
+    std::fs::remove_dir_all(&worktree.path).unwrap();
+    let removal = git::remove_worktree(&repo.path, &worktree.path, &worktree.branch)
+        .await
+        .unwrap();
+    assert!(!removal.committed_changes && !removal.branch_kept);
+    assert!(!repo.git(&["worktree", "list"]).contains(".worktrees"));
+    assert!(!repo.git(&["branch"]).contains(worktree.branch.as_str()));
+}

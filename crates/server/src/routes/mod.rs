@@ -1,6 +1,7 @@
 //! The route table of API.md.
 
 mod agents;
+mod git;
 mod health;
 mod images;
 mod projects;
@@ -39,6 +40,14 @@ pub fn router(state: AppState) -> Router {
             get(sessions::messages).post(sessions::send),
         )
         .route("/api/sessions/{id}/stop", post(sessions::stop))
+        .route("/api/git/status/{id}", get(git::status))
+        .route("/api/git/diff/{id}", get(git::diff))
+        .route("/api/git/branches/{id}", get(git::branches))
+        .route("/api/git/log/{id}", get(git::log))
+        .route("/api/git/stage/{id}", post(git::stage))
+        .route("/api/git/unstage/{id}", post(git::unstage))
+        .route("/api/git/commit/{id}", post(git::commit))
+        .route("/api/git/checkout/{id}", post(git::checkout))
         .route("/ws", get(ws::upgrade))
         .route_layer(from_fn_with_state(state.clone(), auth::require_token));
     Router::new()

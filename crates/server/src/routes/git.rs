@@ -1,0 +1,293 @@
+//! `/api/git/*`: the Source Control routes of API.md, all session-aware.
+//!
+//! With `?session_id=` a route acts on that session's effective path (its worktree, else the main
+//! checkout); without, on the project's main checkout. The checks (session of this project, paths
+//! inside the work path, branch names) live in the engine and run before git changes anything.
+//! The JSON shapes of these routes are camelCase, as the clients of the original system expect;
+//! they are defined here because no other route uses them.
+
+use crate::AppState;
+use crate::error::{ApiError, parse_id};
+use crate::extract::{Json, Path, Query};
+use axum::extract::State;
+use domain::{ProjectId, SessionId};
+use engine::{GitBranch, GitCommit, GitStatus};
+use serde::{Deserialize, Serialize};
+
+/// The query every git route accepts.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    session_id: Option<String>,
+}
+
+impl Target {
+    fn session(&self) -> Result<Option<SessionId>, ApiError> {
+        self.session_id
+            .as_deref()
+            .filter(|id| !id.is_empty())
+            .map(parse_id)
+            .transpose()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiffQuery {
+    session_id: Option<String>,
+    path: Option<String>,
+    staged: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogQuery {
+    session_id: Option<String>,
+    limit: Option<usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PathsBody {
+    paths: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommitBody {
+    message: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutBody {
+    branch: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusBody {
+    is_git_repo: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ahead: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    behind: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<Vec<FileBody>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FileBody {
+    path: String,
+    status: &'static str,
+    staged: bool,
+    /// Where a renamed or copied file came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    original_path: Option<String>,
+}
+
+impl From<GitStatus> for StatusBody {
+    fn from(status: GitStatus) -> Self {
+        let files = status.is_git_repo.then(|| {
+            status
+                .files
+                .into_iter()
+                .map(|file| FileBody {
+                    path: file.path,
+                    status: file.status.as_str(),
+                    staged: file.staged,
+                    original_path: file.original_path,
+                })
+                .collect()
+        });
+        Self {
+            is_git_repo: status.is_git_repo,
+            branch: status.branch,
+            ahead: status.ahead,
+            behind: status.behind,
+            files,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DiffBody {
+    /// The file asked for; `null` for the diff of the whole work path.
+    path: Option<String>,
+    diff: String,
+}
+
+#[derive(Serialize)]
+pub struct BranchBody {
+    name: String,
+    current: bool,
+    remote: bool,
+}
+
+impl From<GitBranch> for BranchBody {
+    fn from(branch: GitBranch) -> Self {
+        Self {
+            name: branch.name,
+            current: branch.current,
+            remote: branch.remote,
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommitLogBody {
+    hash: String,
+    short_hash: String,
+    message: String,
+    author: String,
+    date: String,
+}
+
+impl From<GitCommit> for CommitLogBody {
+    fn from(commit: GitCommit) -> Self {
+        Self {
+            hash: commit.hash,
+            short_hash: commit.short_hash,
+            message: commit.message,
+            author: commit.author,
+            date: commit.date,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct CommittedBody {
+    hash: String,
+}
+
+fn project(id: &str) -> Result<ProjectId, ApiError> {
+    parse_id(id)
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(target): Query<Target>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let status = state
+        .engine
+        .git_status(project(&id)?, target.session()?)
+        .await?;
+    Ok(Json(status.into()))
+}
+
+pub async fn diff(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<DiffQuery>,
+) -> Result<Json<DiffBody>, ApiError> {
+    let session = Target {
+        session_id: query.session_id,
+    }
+    .session()?;
+    let path = query.path.filter(|path| !path.is_empty());
+    let diff = state
+        .engine
+        .git_diff(
+            project(&id)?,
+            session,
+            path.as_deref(),
+            query.staged.unwrap_or(false),
+        )
+        .await?;
+    Ok(Json(DiffBody { path, diff }))
+}
+
+pub async fn branches(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(target): Query<Target>,
+) -> Result<Json<Vec<BranchBody>>, ApiError> {
+    let branches = state
+        .engine
+        .git_branches(project(&id)?, target.session()?)
+        .await?;
+    Ok(Json(branches.into_iter().map(BranchBody::from).collect()))
+}
+
+pub async fn log(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<Vec<CommitLogBody>>, ApiError> {
+    let session = Target {
+        session_id: query.session_id,
+    }
+    .session()?;
+    let commits = state
+        .engine
+        .git_log(project(&id)?, session, query.limit)
+        .await?;
+    Ok(Json(commits.into_iter().map(CommitLogBody::from).collect()))
+}
+
+/// Stages the paths and answers with the status after it, which is what a Source Control view shows next.
+pub async fn stage(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(target): Query<Target>,
+    Json(body): Json<PathsBody>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let (project, session) = (project(&id)?, target.session()?);
+    state
+        .engine
+        .git_stage(project, session, &body.paths)
+        .await?;
+    Ok(Json(
+        state.engine.git_status(project, session).await?.into(),
+    ))
+}
+
+pub async fn unstage(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(target): Query<Target>,
+    Json(body): Json<PathsBody>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let (project, session) = (project(&id)?, target.session()?);
+    state
+        .engine
+        .git_unstage(project, session, &body.paths)
+        .await?;
+    Ok(Json(
+        state.engine.git_status(project, session).await?.into(),
+    ))
+}
+
+pub async fn commit(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(target): Query<Target>,
+    Json(body): Json<CommitBody>,
+) -> Result<Json<CommittedBody>, ApiError> {
+    let hash = state
+        .engine
+        .git_commit(project(&id)?, target.session()?, &body.message)
+        .await?;
+    Ok(Json(CommittedBody { hash }))
+}
+
+pub async fn checkout(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(target): Query<Target>,
+    Json(body): Json<CheckoutBody>,
+) -> Result<Json<StatusBody>, ApiError> {
+    let (project, session) = (project(&id)?, target.session()?);
+    state
+        .engine
+        .git_checkout(project, session, &body.branch)
+        .await?;
+    Ok(Json(
+        state.engine.git_status(project, session).await?.into(),
+    ))
+}
