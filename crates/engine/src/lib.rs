@@ -14,6 +14,7 @@ mod projects;
 mod reconcile;
 pub mod runtime;
 mod sessions;
+mod tools;
 mod turns;
 
 pub use agents::{AgentChanges, AgentInput};
@@ -22,13 +23,17 @@ pub use error::EngineError;
 pub use events::EngineEvent;
 pub use projects::{ProjectChanges, ProjectInput};
 pub use sessions::{SessionChanges, SessionInput};
+pub use tools::{
+    DelegateTask, ImageRequest, MAX_READ_BYTES, ProjectFile, ProjectStatus, SessionEndpoint,
+    SessionEndpoints, SessionSummary, Tools,
+};
 pub use turns::{PermissionAnswer, SendOptions};
 
 use domain::{Config, ProjectId, SessionId};
 use runtime::Runtime;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use store::Store;
 use tokio::sync::broadcast;
 
@@ -60,6 +65,9 @@ struct Inner {
     main_checkout_claims: Mutex<HashSet<SessionId>>,
     /// When each session's last turn ended, for the idle timeout of its container.
     idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
+    /// Serves each session's MCP socket; set once by the app after the engine is built, because
+    /// the server needs the engine (see `tools.rs`).
+    endpoints: OnceLock<Arc<dyn SessionEndpoints>>,
 }
 
 impl Engine {
@@ -87,6 +95,7 @@ impl Engine {
                 workspace_locks: Mutex::new(HashMap::new()),
                 main_checkout_claims: Mutex::new(HashSet::new()),
                 idle_since: Mutex::new(HashMap::new()),
+                endpoints: OnceLock::new(),
             }),
         })
     }
