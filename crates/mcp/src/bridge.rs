@@ -38,8 +38,20 @@ pub async fn pipe(
         tokio::io::copy(&mut from_platform, &mut output).await?;
         output.flush().await
     };
-    tokio::select! {
+    let result = tokio::select! {
         result = upstream => result,
         result = downstream => result,
+    };
+    match result {
+        // The other side went away (the session was closed, or the agent exited): a normal end.
+        Err(error)
+            if matches!(
+                error.kind(),
+                io::ErrorKind::ConnectionReset | io::ErrorKind::BrokenPipe
+            ) =>
+        {
+            Ok(())
+        }
+        other => other,
     }
 }
