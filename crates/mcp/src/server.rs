@@ -85,7 +85,10 @@ impl SessionServer {
 
 #[tool_router]
 impl SessionServer {
-    #[tool(description = "List every project of the platform: id, name, description and path.")]
+    #[tool(
+        description = "List every project of the platform: id, name, description and path.",
+        annotations(read_only_hint = true)
+    )]
     async fn list_projects(&self) -> ToolOutput {
         let projects = self.tools.list_projects().await.map_err(tool_error)?;
         Ok(to_text(&Value::Array(
@@ -94,7 +97,8 @@ impl SessionServer {
     }
 
     #[tool(
-        description = "A project's sessions: for each its id, title, status, mode, run state, branch and last activity."
+        description = "A project's sessions: for each its id, title, status, mode, run state, branch and last activity.",
+        annotations(read_only_hint = true)
     )]
     async fn get_project_status(
         &self,
@@ -122,7 +126,8 @@ impl SessionServer {
     }
 
     #[tool(
-        description = "Read a text file of a project by its path inside the project. Paths with `..`, absolute paths and links out of the project are refused."
+        description = "Read a text file of a project by its path inside the project. Paths with `..`, absolute paths and links out of the project are refused.",
+        annotations(read_only_hint = true)
     )]
     async fn read_project_file(
         &self,
@@ -171,7 +176,10 @@ impl SessionServer {
         ))
     }
 
-    #[tool(description = "List the agent images present in the Docker engine.")]
+    #[tool(
+        description = "List the agent images present in the Docker engine.",
+        annotations(read_only_hint = true)
+    )]
     async fn list_agent_images(&self) -> ToolOutput {
         let images = self.tools.list_agent_images().await.map_err(tool_error)?;
         Ok(to_text(&json!(images)))

@@ -350,3 +350,79 @@ async fn closing_a_session_removes_its_socket_and_ends_its_bridges() {
         .unwrap();
     assert!(exit.success(), "{exit:?} {stderr}");
 }
+
+/// Inodes of the sockets this process holds open.
+fn own_socket_inodes() -> Vec<String> {
+    std::fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter_map(|entry| std::fs::read_link(entry.path()).ok())
+        .filter_map(|target| {
+            let target = target.to_string_lossy().into_owned();
+            target
+                .strip_prefix("socket:[")
+                .and_then(|rest| rest.strip_suffix(']'))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// Inodes of listening sockets in a `/proc/self/net/*` table, with the line that names each.
+fn listening(
+    table: &str,
+    inode_column: usize,
+    is_listening: impl Fn(&[&str]) -> bool,
+) -> Vec<(String, String)> {
+    std::fs::read_to_string(format!("/proc/self/net/{table}"))
+        .unwrap_or_default()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            (fields.len() > inode_column && is_listening(&fields))
+                .then(|| (fields[inode_column].to_owned(), line.to_owned()))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_mcp_server_listens_on_unix_sockets_only() {
+    let platform = Platform::start().await;
+    let first = platform.session_in("alpha").await;
+    let second = platform.session_in("beta").await;
+    let mut clients = Vec::new();
+    for session in [first.id, second.id] {
+        let mut client = platform.connect(session).await;
+        let (failed, text) = client.call("list_projects", json!({})).await;
+        assert!(!failed, "{text}");
+        clients.push(client);
+    }
+    let own = own_socket_inodes();
+    // No test of this binary opens TCP, so any listening TCP socket of ours would be MCP's.
+    for table in ["tcp", "tcp6"] {
+        let tcp_listening: Vec<String> = listening(table, 9, |fields| fields[3] == "0A")
+            .into_iter()
+            .filter(|(inode, _)| own.contains(inode))
+            .map(|(_, line)| line)
+            .collect();
+        assert!(tcp_listening.is_empty(), "{table}: {tcp_listening:#?}");
+    }
+    // The unix table: flags 00010000 is __SO_ACCEPTCON, a listening socket; the path is last.
+    let unix_listening: Vec<String> = listening("unix", 6, |fields| fields[3] == "00010000")
+        .into_iter()
+        .filter(|(inode, _)| own.contains(inode))
+        .map(|(_, line)| line)
+        .collect();
+    for session in [first.id, second.id] {
+        let socket = platform
+            .engine
+            .session_runtime_dir(session)
+            .join(mcp::SOCKET_NAME);
+        assert!(
+            unix_listening
+                .iter()
+                .any(|line| line.ends_with(&socket.display().to_string())),
+            "{socket:?} not in {unix_listening:#?}"
+        );
+    }
+}

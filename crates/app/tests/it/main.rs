@@ -2,5 +2,6 @@
 
 mod api;
 mod auth;
+mod mcp;
 mod support;
 mod turns;

@@ -78,7 +78,8 @@ impl TestApp {
 
     fn config(&self) -> domain::Config {
         let options = &self.options;
-        let agent_command = if options.model_url.is_some() {
+        // In docker mode the CLI is the one inside the agent image.
+        let agent_command = if options.model_url.is_some() && options.mode == "local" {
             claude().display().to_string()
         } else {
             "claude".to_owned()
