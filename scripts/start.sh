@@ -10,5 +10,5 @@ if [[ ${AGENT_MODE:-docker} == docker ]]; then
     bash scripts/setup-docker.sh
 fi
 (cd web && npm ci --no-audit --no-fund && npm run build)
-cargo build --release --locked --bin agentyard
+cargo build --release --locked --bin agentyard --bin agentyard-bridge
 exec target/release/agentyard serve "$@"

@@ -104,6 +104,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let engine = Engine::new(config, store, runtime)?;
     engine.reconcile_at_boot().await?;
     let shutdown = CancellationToken::new();
+    serve_mcp(&engine, &shutdown);
     let maintenance = engine.spawn_maintenance(shutdown.clone());
     let state = server::AppState {
         engine: engine.clone(),
@@ -121,4 +122,16 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         server,
         maintenance,
     })
+}
+
+/// Gives the engine the per-session MCP sockets. Without the bridge, agents still run, only
+/// without the platform's tools; the log says what to build.
+fn serve_mcp(engine: &Engine, shutdown: &CancellationToken) {
+    match mcp::find_bridge() {
+        Ok(bridge) => {
+            tracing::info!(bridge = %bridge.display(), "agents get the platform's MCP tools");
+            engine.set_endpoints(Arc::new(mcp::SocketRegistry::new(bridge, shutdown.clone())));
+        }
+        Err(error) => tracing::warn!("agents run without the platform's MCP tools: {error}"),
+    }
 }

@@ -17,6 +17,7 @@ mod projects;
 mod reconcile;
 pub mod runtime;
 mod sessions;
+mod tools;
 mod turns;
 
 pub use agents::{AgentChanges, AgentInput};
@@ -29,13 +30,17 @@ pub use git_ops::{
 pub use images::ImageBuildRequest;
 pub use projects::{ProjectChanges, ProjectInput};
 pub use sessions::{SessionChanges, SessionInput};
+pub use tools::{
+    DelegateTask, MAX_READ_BYTES, ProjectFile, ProjectStatus, SessionEndpoint, SessionEndpoints,
+    SessionSummary, Tools,
+};
 pub use turns::{PermissionAnswer, SendOptions};
 
 use domain::{Config, ProjectId, SessionId};
 use runtime::Runtime;
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use store::Store;
 use tokio::sync::broadcast;
 
@@ -70,6 +75,9 @@ struct Inner {
     idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
     /// Tags of agent images being built now, so one tag is never built twice at once.
     image_builds: Mutex<HashSet<String>>,
+    /// Serves each session's MCP socket; set once by the app after the engine is built, because
+    /// the server needs the engine (see `tools.rs`).
+    endpoints: OnceLock<Arc<dyn SessionEndpoints>>,
 }
 
 impl Engine {
@@ -98,6 +106,7 @@ impl Engine {
                 main_checkout_claims: Mutex::new(HashSet::new()),
                 idle_since: Mutex::new(HashMap::new()),
                 image_builds: Mutex::new(HashSet::new()),
+                endpoints: OnceLock::new(),
             }),
         })
     }

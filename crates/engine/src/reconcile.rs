@@ -73,6 +73,7 @@ impl Engine {
         };
         for id in expired {
             self.runtime().release(id).await?;
+            self.close_endpoint(id).await;
             self.inner.idle_since.lock().expect("idle lock").remove(&id);
             tracing::info!(session = %id, "released the container of an idle session");
         }

@@ -155,6 +155,7 @@ impl Engine {
     pub(crate) async fn end_session(&self, session: &Session) -> Result<(), EngineError> {
         self.cancel_turns(session.id).await;
         self.runtime().release(session.id).await?;
+        self.close_endpoint(session.id).await;
         self.inner
             .main_checkout_claims
             .lock()

@@ -7,16 +7,16 @@
 //! reconnects gets the whole history from the store.
 
 use crate::context::{Workplace, system_prompt};
-use crate::runtime::{AgentProcess, Launch};
-use crate::{Engine, EngineError, EngineEvent};
+use crate::runtime::{AgentProcess, CONTAINER_RUNTIME_DIR, Launch};
+use crate::{Engine, EngineError, EngineEvent, SessionEndpoint};
 use agent::{ContentBlock, Event, LineParser, PermissionDecision};
 use domain::{
-    Agent, ImageChoice, MessageId, Project, Role, RunState, Session, SessionId, SessionMode,
-    SessionStatus, ToolUse, resolve_image,
+    Agent, AgentMode, ImageChoice, MessageId, Project, Role, RunState, Session, SessionId,
+    SessionMode, SessionStatus, ToolUse, resolve_image,
 };
 use futures::StreamExt;
 use std::collections::VecDeque;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use store::{MessageUpdate, NewMessage};
 use tokio::io::AsyncWriteExt;
@@ -24,6 +24,9 @@ use tokio::sync::{mpsc, watch};
 
 /// How long an interrupted agent gets to end its turn by itself before it is killed.
 const INTERRUPT_GRACE: Duration = Duration::from_millis(1500);
+
+/// Allows every tool of the platform's MCP server without a prompt, in every mode.
+const MCP_TOOLS: &str = "mcp__agentyard";
 
 /// Options of one message.
 #[derive(Clone, Debug, Default)]
@@ -288,7 +291,15 @@ impl Engine {
             None => self.store().default_agent().await?,
         };
         let workspace = self.prepare_workspace(&session, &project).await?;
-        let launch = self.launch(&session, &project, &agent, &workspace, pending.model)?;
+        let endpoint = self.open_endpoint(id).await?;
+        let launch = self.launch(
+            &session,
+            &project,
+            &agent,
+            &workspace,
+            endpoint.as_ref(),
+            pending.model,
+        )?;
         if self.runtime().health().await.is_some() {
             self.store().set_image(id, launch.image.as_str()).await?;
         }
@@ -328,6 +339,7 @@ impl Engine {
         project: &Project,
         agent: &Agent,
         workspace: &Workspace,
+        endpoint: Option<&SessionEndpoint>,
         model: Option<String>,
     ) -> Result<Launch, EngineError> {
         let config = self.config();
@@ -353,8 +365,10 @@ impl Engine {
             resume: session.cc_session_id.clone(),
             mode: session.mode,
             append_system_prompt: Some(prompt),
-            mcp_config: None,
-            allowed_tools: Vec::new(),
+            mcp_config: endpoint.map(|endpoint| self.mcp_config(endpoint)),
+            allowed_tools: endpoint
+                .map(|_| vec![MCP_TOOLS.to_owned()])
+                .unwrap_or_default(),
         };
         Ok(Launch {
             session: session.id,
@@ -366,7 +380,29 @@ impl Engine {
             program: config.agent_command.clone(),
             args: command.args(),
             env: config.agent_env.clone(),
+            runtime_dir: endpoint.map(|endpoint| endpoint.dir.clone()),
         })
+    }
+
+    /// The `--mcp-config` that registers the platform's server as `agentyard`: the agent starts the
+    /// bridge, which pipes its stdio to the session's socket. Paths are as the agent sees them.
+    fn mcp_config(&self, endpoint: &SessionEndpoint) -> String {
+        let seen_by_agent = |path: &Path| match self.runtime().mode() {
+            AgentMode::Local => path.to_path_buf(),
+            AgentMode::Docker => {
+                Path::new(CONTAINER_RUNTIME_DIR).join(path.file_name().unwrap_or_default())
+            }
+        };
+        serde_json::json!({
+            "mcpServers": {
+                "agentyard": {
+                    "type": "stdio",
+                    "command": seen_by_agent(&endpoint.bridge),
+                    "args": [seen_by_agent(&endpoint.socket)],
+                }
+            }
+        })
+        .to_string()
     }
 
     /// Decides where the session works: its worktree when it has one; the main checkout for

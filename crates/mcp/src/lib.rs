@@ -1,1 +1,13 @@
-//! MCP server over per-session unix sockets and the agentyard-bridge binary.
+//! MCP for agents: the platform's tools served to each session on its own unix socket (rmcp), and
+//! the `agentyard-bridge` binary that joins an agent's stdio to that socket.
+//!
+//! This crate only wires rmcp tools to the engine's [`engine::Tools`] and formats their results;
+//! the tool logic is the engine's. It opens no TCP port: the socket, which only the session's own
+//! container mounts, is the caller's identity, so no token is needed.
+
+pub mod bridge;
+mod registry;
+mod server;
+
+pub use registry::{BRIDGE_NAME, SOCKET_NAME, SocketRegistry, find_bridge};
+pub use server::SessionServer;

@@ -10,6 +10,7 @@ mod docker_turns;
 mod git_api;
 mod hardening;
 mod images;
+mod mcp;
 mod support;
 mod turns;
 mod worktrees;

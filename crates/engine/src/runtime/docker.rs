@@ -26,6 +26,9 @@ use tokio_stream::wrappers::ReceiverStream;
 pub const CONTAINER_WORKSPACE: &str = "/workspace";
 /// Where the session's state directory appears inside a container (the agent's HOME).
 pub const CONTAINER_HOME: &str = "/home/agent";
+/// Where the session's runtime directory (its MCP socket and the bridge) appears, read-only.
+/// Only this session's directory is mounted, so a container cannot reach another session's socket.
+pub const CONTAINER_RUNTIME_DIR: &str = "/run/agentyard";
 
 /// What a session's container was created with; a turn that needs something else gets a new one.
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +36,7 @@ struct ContainerShape {
     image: ImageRef,
     work_path: PathBuf,
     main_git_dir: Option<PathBuf>,
+    runtime_dir: Option<PathBuf>,
     user: UserSpec,
 }
 
@@ -134,6 +138,10 @@ impl DockerRuntime {
             EngineError::unexpected(format!("cannot create {}: {error}", launch.home.display()))
         })?;
         give_to(&launch.home, user)?;
+        if let Some(runtime_dir) = &launch.runtime_dir {
+            // The agent must be able to connect to the socket; nobody else on the machine may.
+            give_to(runtime_dir, user)?;
+        }
         if owner_is_root {
             tracing::info!(
                 session = %launch.session, user = %user, path = %launch.work_path.display(),
@@ -152,6 +160,7 @@ impl DockerRuntime {
             image: launch.image.clone(),
             work_path: launch.work_path.clone(),
             main_git_dir: launch.main_git_dir.clone(),
+            runtime_dir: launch.runtime_dir.clone(),
             user,
         };
         let name = Self::container_name(launch.session);
@@ -176,6 +185,13 @@ impl DockerRuntime {
                 read_only: false,
             },
         ];
+        if let Some(runtime_dir) = &launch.runtime_dir {
+            binds.push(Bind {
+                host: self.host_path(runtime_dir),
+                container: CONTAINER_RUNTIME_DIR.into(),
+                read_only: true,
+            });
+        }
         if let Some(git_dir) = &launch.main_git_dir {
             binds.push(Bind {
                 host: self.host_path(git_dir),

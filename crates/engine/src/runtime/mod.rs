@@ -6,7 +6,7 @@ mod docker;
 mod host_paths;
 mod local;
 
-pub use self::docker::DockerRuntime;
+pub use self::docker::{CONTAINER_RUNTIME_DIR, DockerRuntime};
 pub use local::LocalRuntime;
 
 use crate::EngineError;
@@ -37,6 +37,8 @@ pub struct Launch {
     pub args: Vec<String>,
     /// The agent's environment, already filtered through the allowlist.
     pub env: Vec<(String, String)>,
+    /// The session's runtime directory (MCP socket and bridge), when the platform serves MCP.
+    pub runtime_dir: Option<PathBuf>,
 }
 
 /// A running agent process: its stdin, its stdout as byte chunks (not aligned to lines),
