@@ -505,8 +505,11 @@ impl Engine {
                     for parsed in events {
                         if self.handle_event(id, reply, &mut reply_state, parsed).await? {
                             saw_result = true;
-                            // The turn is over: closing stdin lets the CLI exit.
-                            stdin = None;
+                            // The turn is over: closing stdin lets the CLI exit. An explicit
+                            // shutdown, because dropping a Docker exec's stdin does not end it.
+                            if let Some(mut input) = stdin.take() {
+                                let _ = input.shutdown().await;
+                            }
                         }
                     }
                 }
@@ -547,7 +550,9 @@ impl Engine {
                 .handle_event(id, reply, &mut reply_state, parsed)
                 .await?;
         }
-        drop(stdin);
+        if let Some(mut input) = stdin.take() {
+            let _ = input.shutdown().await;
+        }
         let exit = exit.await?;
         self.store()
             .update_message(
