@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod git_ops;
 pub mod images;
+pub mod model_proxy;
 mod projects;
 mod reconcile;
 pub mod runtime;

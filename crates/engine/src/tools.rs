@@ -25,6 +25,9 @@ pub struct SessionEndpoint {
     pub socket: PathBuf,
     /// The `agentyard-bridge` executable the agent starts as its stdio MCP server, inside `dir`.
     pub bridge: PathBuf,
+    /// The unix socket serving the model API with the platform's credentials, inside `dir`:
+    /// the bridge forwards the agent's loopback port to it, so the agent never holds the real key.
+    pub model_socket: Option<PathBuf>,
 }
 
 /// Serves each session's MCP endpoint; implemented by the `mcp` crate and set on the engine

@@ -370,6 +370,14 @@ impl Engine {
                 .map(|_| vec![MCP_TOOLS.to_owned()])
                 .unwrap_or_default(),
         };
+        let line = self.behind_model_proxy(
+            endpoint,
+            crate::model_proxy::AgentCommandLine {
+                program: config.agent_command.clone(),
+                args: command.args(),
+                env: config.agent_env.clone(),
+            },
+        );
         Ok(Launch {
             session: session.id,
             project: project.id,
@@ -377,9 +385,9 @@ impl Engine {
             main_git_dir: workspace.main_git_dir.clone(),
             home: self.session_state_dir(session.id).join("home"),
             image,
-            program: config.agent_command.clone(),
-            args: command.args(),
-            env: config.agent_env.clone(),
+            program: line.program,
+            args: line.args,
+            env: line.env,
             runtime_dir: endpoint.map(|endpoint| endpoint.dir.clone()),
         })
     }

@@ -55,3 +55,29 @@ pub async fn pipe(
         other => other,
     }
 }
+
+/// The first argument that puts the bridge in model-proxy mode.
+pub const MODEL_PROXY_COMMAND: &str = "model-proxy";
+/// The loopback address the model proxy listens on; port 0 lets the kernel pick a free one, so
+/// local sessions on one machine never collide.
+pub const MODEL_PROXY_LISTEN: &str = "127.0.0.1:0";
+
+/// Forwards every connection accepted on `listener` (the agent's loopback port) to the session's
+/// model socket, bytes unchanged both ways, until the listener fails.
+pub async fn forward_model(listener: tokio::net::TcpListener, socket: &Path) -> io::Result<()> {
+    loop {
+        let (mut agent, _) = listener.accept().await?;
+        let socket = socket.to_path_buf();
+        tokio::spawn(async move {
+            match UnixStream::connect(&socket).await {
+                Ok(mut platform) => {
+                    let _ = tokio::io::copy_bidirectional(&mut agent, &mut platform).await;
+                }
+                Err(error) => eprintln!(
+                    "agentyard-bridge: cannot connect to the platform's model socket {}: {error}",
+                    socket.display()
+                ),
+            }
+        });
+    }
+}

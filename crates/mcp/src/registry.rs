@@ -3,8 +3,10 @@
 //!
 //! Each session gets its own listener on `<data dir>/sessions/<id>/run/mcp.sock`, next to a copy
 //! of the bridge. Every connection accepted there is served by a [`SessionServer`] bound to that
-//! session, so the socket a call arrives on is the caller's identity. Nothing here listens on TCP.
+//! session, so the socket a call arrives on is the caller's identity. Beside it, `model.sock` serves
+//! the session's model-API proxy ([`crate::proxy`]). Nothing here listens on TCP.
 
+use crate::proxy::{MODEL_SOCKET_NAME, Upstream};
 use crate::server::SessionServer;
 use async_trait::async_trait;
 use domain::SessionId;
@@ -115,10 +117,20 @@ impl SessionEndpoints for SocketRegistry {
         let endpoint = SessionEndpoint {
             socket: dir.join(SOCKET_NAME),
             bridge: dir.join(BRIDGE_NAME),
+            model_socket: Some(dir.join(MODEL_SOCKET_NAME)),
             dir,
         };
         let listener = prepare(&endpoint, &self.bridge)?;
+        let model_socket = endpoint.model_socket.as_deref().unwrap_or(&endpoint.socket);
+        let model_listener = bind(model_socket)?;
         let stop = self.shutdown.child_token();
+        tokio::spawn(crate::proxy::serve(
+            model_listener,
+            engine.clone(),
+            Upstream::from_env(&engine.config().agent_env),
+            session,
+            stop.clone(),
+        ));
         tokio::spawn(serve(
             listener,
             engine.clone(),
@@ -143,11 +155,14 @@ impl SessionEndpoints for SocketRegistry {
             return;
         };
         open.stop.cancel();
-        match std::fs::remove_file(&open.endpoint.socket) {
-            Ok(()) => {}
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-            Err(error) => {
-                tracing::warn!(%session, %error, "could not remove the session's MCP socket")
+        let sockets = std::iter::once(&open.endpoint.socket).chain(&open.endpoint.model_socket);
+        for socket in sockets {
+            match std::fs::remove_file(socket) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(%session, %error, socket = %socket.display(), "could not remove a session socket")
+                }
             }
         }
         tracing::debug!(%session, "stopped serving MCP");
@@ -159,13 +174,17 @@ fn prepare(endpoint: &SessionEndpoint, bridge: &Path) -> Result<UnixListener, En
     let failed = |what: &str, path: &Path, error: std::io::Error| {
         EngineError::unexpected(format!("cannot {what} {}: {error}", path.display()))
     };
-    let socket_length = endpoint.socket.as_os_str().len();
+    let socket_length = std::iter::once(&endpoint.socket)
+        .chain(&endpoint.model_socket)
+        .map(|socket| socket.as_os_str().len())
+        .max()
+        .unwrap_or_default();
     if socket_length > MAX_SOCKET_PATH {
         return Err(EngineError::invalid(
             "data_dir_too_deep",
             format!(
-                "the MCP socket path {} has {socket_length} bytes, more than the {MAX_SOCKET_PATH} a unix socket allows; set AGENTYARD_DATA_DIR to a shorter path",
-                endpoint.socket.display()
+                "the session socket paths in {} have up to {socket_length} bytes, more than the {MAX_SOCKET_PATH} a unix socket allows; set AGENTYARD_DATA_DIR to a shorter path",
+                endpoint.dir.display()
             ),
         ));
     }
@@ -174,15 +193,22 @@ fn prepare(endpoint: &SessionEndpoint, bridge: &Path) -> Result<UnixListener, En
     std::fs::set_permissions(&endpoint.dir, std::fs::Permissions::from_mode(0o700))
         .map_err(|error| failed("restrict", &endpoint.dir, error))?;
     refresh_bridge(bridge, &endpoint.bridge)?;
-    match std::fs::remove_file(&endpoint.socket) {
+    bind(&endpoint.socket)
+}
+
+/// Binds a session socket afresh (a stale one is removed), readable by its owner only.
+fn bind(socket: &Path) -> Result<UnixListener, EngineError> {
+    let failed = |what: &str, error: std::io::Error| {
+        EngineError::unexpected(format!("cannot {what} {}: {error}", socket.display()))
+    };
+    match std::fs::remove_file(socket) {
         Ok(()) => {}
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-        Err(error) => return Err(failed("remove the stale socket", &endpoint.socket, error)),
+        Err(error) => return Err(failed("remove the stale socket", error)),
     }
-    let listener = UnixListener::bind(&endpoint.socket)
-        .map_err(|error| failed("listen on", &endpoint.socket, error))?;
-    std::fs::set_permissions(&endpoint.socket, std::fs::Permissions::from_mode(0o600))
-        .map_err(|error| failed("restrict", &endpoint.socket, error))?;
+    let listener = UnixListener::bind(socket).map_err(|error| failed("listen on", error))?;
+    std::fs::set_permissions(socket, std::fs::Permissions::from_mode(0o600))
+        .map_err(|error| failed("restrict", error))?;
     Ok(listener)
 }
 

@@ -10,12 +10,14 @@ mod error;
 mod messages;
 mod projects;
 mod sessions;
+mod usage;
 
 pub use agents::AgentUpdate;
 pub use error::StoreError;
 pub use messages::{MessageUpdate, NewMessage, StoredEvent};
 pub use projects::ProjectUpdate;
 pub use sessions::SessionUpdate;
+pub use usage::SessionUsage;
 
 use anyhow::Context;
 use sqlx::SqlitePool;
