@@ -71,3 +71,14 @@ impl Engine {
         }
     }
 }
+
+impl Engine {
+    /// What the session has used of the model: tokens counted by the proxy, cost reported by the agent.
+    pub async fn session_usage(
+        &self,
+        session: domain::SessionId,
+    ) -> Result<store::SessionUsage, crate::EngineError> {
+        self.session(session).await?;
+        Ok(self.store().session_usage(session).await?)
+    }
+}

@@ -238,6 +238,17 @@ pub struct Queued {
     pub queued: bool,
 }
 
+/// `GET /api/sessions/{id}/usage`: what the session's agent used of the model, as the
+/// platform's model proxy counted it, and its budget when one is set.
+#[derive(Serialize, TS)]
+#[ts(rename = "SessionUsage", export_to = "SessionUsage.ts")]
+pub struct SessionUsageBody {
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_usd: f64,
+    pub budget_usd: Option<f64>,
+}
+
 #[derive(Serialize, TS)]
 #[ts(rename = "ToolUse", export_to = "ToolUse.ts")]
 pub struct ToolUseBody {

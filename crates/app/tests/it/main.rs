@@ -11,6 +11,7 @@ mod git_api;
 mod hardening;
 mod images;
 mod mcp;
+mod proxy;
 mod support;
 mod turns;
 mod worktrees;

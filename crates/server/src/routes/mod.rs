@@ -6,6 +6,7 @@ mod health;
 mod images;
 mod projects;
 mod sessions;
+mod usage;
 
 use crate::{AppState, auth, ws};
 use axum::Router;
@@ -40,6 +41,7 @@ pub fn router(state: AppState) -> Router {
             get(sessions::messages).post(sessions::send),
         )
         .route("/api/sessions/{id}/stop", post(sessions::stop))
+        .route("/api/sessions/{id}/usage", get(usage::show))
         .route("/api/git/status/{id}", get(git::status))
         .route("/api/git/diff/{id}", get(git::diff))
         .route("/api/git/branches/{id}", get(git::branches))

@@ -31,6 +31,7 @@ fn declarations() -> Vec<(PathBuf, String)> {
         render::<UpdateStatus>(),
         render::<SendMessage>(),
         render::<Queued>(),
+        render::<SessionUsageBody>(),
         render::<ToolUseBody>(),
         render::<MessageBody>(),
         render::<ServerEvent>(),

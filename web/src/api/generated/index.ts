@@ -13,6 +13,7 @@ export type { SendMessage } from './SendMessage';
 export type { SendMessageAccepted } from './SendMessageAccepted';
 export type { ServerEvent } from './ServerEvent';
 export type { Session } from './Session';
+export type { SessionUsage } from './SessionUsage';
 export type { ToolUse } from './ToolUse';
 export type { UpdateAgent } from './UpdateAgent';
 export type { UpdateProject } from './UpdateProject';

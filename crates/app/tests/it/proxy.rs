@@ -1,0 +1,139 @@
+//! The model-API proxy with the real `claude` CLI in real containers, the scripted model as the
+//! upstream: agents work with `AGENT_NETWORK=none`, the platform's key never enters a container,
+//! usage is counted per session, and a spent budget stops the next turn with a clear error.
+
+use crate::docker_support::{container_name, docker, docker_app};
+use crate::support::{Options, TestApp, model};
+use domain::NetworkChoice;
+use scripted_model::{Reply, Script};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+const TURN: Duration = Duration::from_secs(90);
+/// The platform's key in these tests: it must reach the model and nothing else.
+const CANARY: &str = "sk-canary-5f1e9a7c3b2d4e6f";
+
+fn script() -> Script {
+    Script::new()
+        .rule(
+            "write hello",
+            [
+                Reply::tool_use(
+                    "Write",
+                    json!({"file_path": "hello.txt", "content": "written offline\n"}),
+                ),
+                Reply::text("I wrote hello.txt."),
+            ],
+        )
+        .rule("say hi", [Reply::text("hi")])
+}
+
+/// A docker-mode platform whose agents have no network and whose key is the canary.
+async fn offline_app(
+    model_url: String,
+    budget: Option<f64>,
+) -> (TestApp, crate::docker_support::Sweep) {
+    docker_app(
+        Some(model_url),
+        Options {
+            tweak: Some(Arc::new(move |config: &mut domain::Config| {
+                config.network = NetworkChoice::None;
+                config.session_budget_usd = budget;
+                for (name, value) in &mut config.agent_env {
+                    if name == "ANTHROPIC_API_KEY" {
+                        *value = CANARY.to_owned();
+                    }
+                }
+            })),
+            ..Options::default()
+        },
+    )
+    .await
+}
+
+async fn turn(app: &TestApp, session: &str, content: &str) -> Value {
+    let mut ws = app.ws().await;
+    ws.send(json!({"type": "chat:send", "sessionId": session, "content": content}))
+        .await;
+    ws.done(session, TURN).await
+}
+
+#[tokio::test]
+async fn an_offline_container_works_through_the_proxy_and_never_sees_the_platform_key() {
+    let model = model(script());
+    let (app, _sweep) = offline_app(model.base_url(), None).await;
+    let project = app.create_project("offline").await;
+    let session = app.create_session(&project, "execute").await;
+    let id = session["id"].as_str().unwrap();
+
+    let done = turn(&app, id, "please write hello").await;
+    assert_eq!(done["interrupted"], false);
+    assert_eq!(
+        crate::support::read(app.root().join("offline/hello.txt")),
+        "written offline\n"
+    );
+
+    let container = container_name(id);
+    let network = docker(&["inspect", "-f", "{{.HostConfig.NetworkMode}}", &container]);
+    assert_eq!(network.trim(), "none");
+    let requests = model.requests();
+    assert!(!requests.is_empty(), "the model was called");
+    for request in &requests {
+        assert_eq!(
+            request.headers.get("x-api-key").map(String::as_str),
+            Some(CANARY),
+            "every call reaches the model with the platform's key"
+        );
+    }
+
+    let env = docker(&["inspect", "-f", "{{json .Config.Env}}", &container]);
+    assert!(!env.contains(CANARY), "the container's environment: {env}");
+    assert!(env.contains("agentyard-placeholder-key"), "{env}");
+    // Every file of the container (its mounts included) and every process's command line and
+    // environment, read as root. The pattern is a regex that does not match itself, so the
+    // search's own command line is not a finding.
+    let (head, last) = CANARY.split_at(CANARY.len() - 1);
+    let pattern = format!("{head}[{last}]");
+    let search = format!(
+        "grep -rlE --exclude-dir=proc --exclude-dir=sys '{pattern}' / 2>/dev/null; \
+         cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -E '{pattern}'; \
+         echo searched"
+    );
+    let found = docker(&["exec", "-u", "0", &container, "sh", "-c", &search]);
+    assert_eq!(
+        found.trim(),
+        "searched",
+        "the canary key is inside the container"
+    );
+
+    let (status, usage) = app.get(&format!("/api/sessions/{id}/usage")).await;
+    assert_eq!(status, 200, "{usage}");
+    assert!(usage["input_tokens"].as_i64().unwrap() > 0, "{usage}");
+    assert!(usage["output_tokens"].as_i64().unwrap() > 0, "{usage}");
+    assert!(usage["budget_usd"].is_null(), "{usage}");
+}
+
+#[tokio::test]
+async fn a_spent_budget_stops_the_next_turn_with_a_clear_error() {
+    let model = model(script());
+    let (app, _sweep) = offline_app(model.base_url(), Some(1e-9)).await;
+    let project = app.create_project("budget").await;
+    let session = app.create_session(&project, "execute").await;
+    let id = session["id"].as_str().unwrap();
+
+    turn(&app, id, "say hi").await;
+    let (_, usage) = app.get(&format!("/api/sessions/{id}/usage")).await;
+    assert!(usage["cost_usd"].as_f64().unwrap() > 1e-9, "{usage}");
+    let calls = model.requests().len();
+
+    turn(&app, id, "say hi again").await;
+    assert_eq!(model.requests().len(), calls, "no call passed the budget");
+    let messages = app.messages(id).await;
+    let last = messages.last().unwrap();
+    let text = last.to_string();
+    assert!(
+        text.contains("budget is spent") && text.contains("AGENT_SESSION_BUDGET_USD"),
+        "{messages:#?}"
+    );
+}
