@@ -46,15 +46,22 @@ impl Engine {
             command.program,
         ];
         args.extend(command.args);
-        let mut env: Vec<(String, String)> = command
+        let (kept, platform_only): (Vec<_>, Vec<_>) = command
             .env
             .into_iter()
-            .filter(|(name, _)| !PLATFORM_ONLY_VARIABLES.contains(&name.as_str()))
-            .collect();
-        env.push((
-            "ANTHROPIC_API_KEY".to_owned(),
-            PLACEHOLDER_API_KEY.to_owned(),
-        ));
+            .partition(|(name, _)| !PLATFORM_ONLY_VARIABLES.contains(&name.as_str()));
+        let mut env = kept;
+        // Without a key or token of the platform's, the agent keeps using its own login (a copied
+        // credentials file), which the proxy then passes on; a placeholder would override it.
+        if platform_only
+            .iter()
+            .any(|(name, _)| name != "ANTHROPIC_BASE_URL")
+        {
+            env.push((
+                "ANTHROPIC_API_KEY".to_owned(),
+                PLACEHOLDER_API_KEY.to_owned(),
+            ));
+        }
         AgentCommandLine {
             program: self.seen_by_agent(&endpoint.bridge).display().to_string(),
             args,

@@ -141,8 +141,14 @@ async fn forward(
     let path = parts.uri.path_and_query().map_or("/", |path| path.as_str());
     let url = format!("{}{path}", upstream.base_url);
     let mut headers = HeaderMap::new();
+    // Without credentials of its own the platform passes the agent's login on (a copied
+    // credentials file); otherwise whatever the agent sent is replaced.
+    let keep_agent_credentials = upstream.credential.is_none();
     for (name, value) in &parts.headers {
-        if !DROPPED_REQUEST_HEADERS.contains(&name.as_str()) {
+        let credential = name == "x-api-key" || name == header::AUTHORIZATION;
+        if (keep_agent_credentials && credential)
+            || !DROPPED_REQUEST_HEADERS.contains(&name.as_str())
+        {
             headers.append(name.clone(), value.clone());
         }
     }

@@ -230,7 +230,11 @@ async fn every_tool_answers_through_the_bridge_inside_a_container_and_sees_only_
         .lines()
         .filter(|line| !line.starts_with("PROBE-"))
         .collect();
-    assert_eq!(entries, ["agentyard-bridge", "mcp.sock"], "{listing:?}");
+    assert_eq!(
+        entries,
+        ["agentyard-bridge", "mcp.sock", "model.sock"],
+        "{listing:?}"
+    );
     assert!(listing.result.contains("PROBE-READ-ONLY"), "{listing:?}");
     assert!(listing.result.contains("PROBE-PEER-HIDDEN"), "{listing:?}");
 
