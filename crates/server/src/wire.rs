@@ -243,7 +243,9 @@ pub struct Queued {
 #[derive(Serialize, TS)]
 #[ts(rename = "SessionUsage", export_to = "SessionUsage.ts")]
 pub struct SessionUsageBody {
+    #[ts(type = "number")]
     pub input_tokens: i64,
+    #[ts(type = "number")]
     pub output_tokens: i64,
     pub cost_usd: f64,
     pub budget_usd: Option<f64>,

@@ -21,6 +21,7 @@ export type {
   SendMessageAccepted,
   ServerEvent,
   Session,
+  SessionUsage,
   ToolUse,
   UpdateAgent,
   UpdateProject,

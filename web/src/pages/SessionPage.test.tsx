@@ -43,6 +43,9 @@ function renderSession() {
   const view = renderApp('/sessions/s1', {
     'GET /api/sessions/s1': () => ({ body: session }),
     'GET /api/sessions/s1/messages': () => ({ body: history }),
+    'GET /api/sessions/s1/usage': () => ({
+      body: { input_tokens: 1200, output_tokens: 34, cost_usd: 0.012, budget_usd: 5 },
+    }),
     'GET /api/git/status/p1': () => {
       statusCalls += 1;
       return { body: gitStatus };
@@ -55,6 +58,11 @@ function renderSession() {
 }
 
 describe('session chat', () => {
+  it('shows the tokens and cost of the session against its budget', async () => {
+    renderSession();
+    expect((await screen.findByTestId('session-usage')).textContent).toBe('1,200 in / 34 out · $0.012 of $5.00');
+  });
+
   it('shows the history, then appends streamed chunks as they arrive', async () => {
     const { socket } = renderSession();
     expect(await screen.findByText('Please add a README')).toBeTruthy();

@@ -6,11 +6,11 @@ import { Link, useParams } from 'react-router-dom';
 import { chatReducer, initialChatState } from '../api/chat';
 import { describeError, useApi } from '../api/client';
 import { useReconnect, useSocket, useSocketEvents } from '../api/socket';
-import type { ApiError, Message, SendMessageAccepted, Session, SessionMode } from '../api/wire';
+import type { ApiError, Message, SendMessageAccepted, Session, SessionMode, SessionUsage } from '../api/wire';
 import { ChatPanel } from '../components/ChatPanel';
 import { ErrorNote } from '../components/ErrorNote';
 import { SourceControl } from '../components/SourceControl';
-import { modeLabels, modes, runStateLabels, statusLabels } from '../format';
+import { formatCost, modeLabels, modes, runStateLabels, statusLabels } from '../format';
 
 export function SessionPage() {
   const { sessionId = '' } = useParams();
@@ -25,6 +25,7 @@ function SessionView({ sessionId }: { sessionId: string }) {
   const [loadError, setLoadError] = useState<ApiError | null>(null);
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [gitRefresh, setGitRefresh] = useState(0);
+  const [usage, setUsage] = useState<SessionUsage | null>(null);
   const nextLocalId = useRef(0);
 
   const loadHistory = useCallback(() => {
@@ -44,16 +45,24 @@ function SessionView({ sessionId }: { sessionId: string }) {
     );
   }, [api, sessionId]);
 
+  const loadUsage = useCallback(() => {
+    // The usage badge is a summary of what the history already shows; when it cannot be read
+    // the page stays usable, so a failure only leaves the badge out.
+    api.get<SessionUsage>(`/api/sessions/${sessionId}/usage`).then(setUsage, () => setUsage(null));
+  }, [api, sessionId]);
+
   useEffect(() => {
     loadSession();
     loadHistory();
-  }, [loadSession, loadHistory]);
+    loadUsage();
+  }, [loadSession, loadHistory, loadUsage]);
 
   useSocketEvents((event) => {
     dispatch({ type: 'event', event });
     if (event.type === 'chat:done') {
       // The stored messages carry ids, tool results and costs exactly as persisted.
       loadHistory();
+      loadUsage();
       setGitRefresh((value) => value + 1);
     }
   }, sessionId);
@@ -123,6 +132,7 @@ function SessionView({ sessionId }: { sessionId: string }) {
             <span className="badge">{statusLabels[session.status]}</span>
             {session.branch && <span className="badge branch">{session.branch}</span>}
             {session.image && <span className="badge">{session.image}</span>}
+            {usage && <UsageBadge usage={usage} />}
             <label htmlFor="session-mode-select">Mode</label>
             <select
               id="session-mode-select"
@@ -151,5 +161,16 @@ function SessionView({ sessionId }: { sessionId: string }) {
         {session && <SourceControl projectId={session.project_id} sessionId={sessionId} refreshKey={gitRefresh} />}
       </div>
     </section>
+  );
+}
+
+/** Tokens in and out and the cost so far, against the session's budget when one is set. */
+function UsageBadge({ usage }: { usage: SessionUsage }) {
+  const tokens = `${usage.input_tokens.toLocaleString('en-US')} in / ${usage.output_tokens.toLocaleString('en-US')} out`;
+  const budget = usage.budget_usd !== null ? ` of ${formatCost(usage.budget_usd)}` : '';
+  return (
+    <span className="badge" data-testid="session-usage" title="Model tokens and cost of this session">
+      {`${tokens} · ${formatCost(usage.cost_usd)}${budget}`}
+    </span>
   );
 }

@@ -4,4 +4,4 @@
  * `GET /api/sessions/{id}/usage`: what the session's agent used of the model, as the
  * platform's model proxy counted it, and its budget when one is set.
  */
-export type SessionUsage = { input_tokens: bigint, output_tokens: bigint, cost_usd: number, budget_usd: number | null, };
+export type SessionUsage = { input_tokens: number, output_tokens: number, cost_usd: number, budget_usd: number | null, };
