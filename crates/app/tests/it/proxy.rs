@@ -115,6 +115,54 @@ async fn an_offline_container_works_through_the_proxy_and_never_sees_the_platfor
 }
 
 #[tokio::test]
+async fn a_local_agent_reaches_the_model_through_the_proxy_and_its_home_never_holds_the_key() {
+    let model = model(script());
+    let app = TestApp::spawn_with(Options {
+        model_url: Some(model.base_url()),
+        tweak: Some(Arc::new(|config: &mut domain::Config| {
+            for (name, value) in &mut config.agent_env {
+                if name == "ANTHROPIC_API_KEY" {
+                    *value = CANARY.to_owned();
+                }
+            }
+        })),
+        ..Options::default()
+    })
+    .await;
+    let project = app.create_project("local").await;
+    let session = app.create_session(&project, "execute").await;
+    let id = session["id"].as_str().unwrap();
+    turn(&app, id, "please write hello").await;
+    assert_eq!(
+        crate::support::read(app.root().join("local/hello.txt")),
+        "written offline\n"
+    );
+    let requests = model.requests();
+    assert!(!requests.is_empty(), "the model was called");
+    assert!(
+        requests
+            .iter()
+            .all(|request| request.headers.get("x-api-key").map(String::as_str) == Some(CANARY)),
+        "every call reaches the model with the platform's key"
+    );
+    // The agent's HOME (its settings, history and logs) never saw the key either.
+    let home = app.data_dir.path().join(format!("sessions/{id}/home"));
+    let found = std::process::Command::new("grep")
+        .args(["-rlF", CANARY])
+        .arg(&home)
+        .output()
+        .unwrap();
+    assert!(
+        found.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&found.stdout)
+    );
+    // Only the proxy counts tokens, so a count proves the calls went through it.
+    let (_, usage) = app.get(&format!("/api/sessions/{id}/usage")).await;
+    assert!(usage["output_tokens"].as_i64().unwrap() > 0, "{usage}");
+}
+
+#[tokio::test]
 async fn a_spent_budget_stops_the_next_turn_with_a_clear_error() {
     let model = model(script());
     let (app, _sweep) = offline_app(model.base_url(), Some(1e-9)).await;
