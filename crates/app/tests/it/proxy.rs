@@ -27,6 +27,13 @@ fn script() -> Script {
             ],
         )
         .rule("say hi", [Reply::text("hi")])
+        .rule(
+            "go slowly",
+            [Reply::slow_text(
+                "one two three four five six seven eight",
+                300,
+            )],
+        )
 }
 
 /// A docker-mode platform whose agents have no network and whose key is the canary.
@@ -91,20 +98,34 @@ async fn an_offline_container_works_through_the_proxy_and_never_sees_the_platfor
     assert!(!env.contains(CANARY), "the container's environment: {env}");
     assert!(env.contains("agentyard-placeholder-key"), "{env}");
     // Every file of the container (its mounts included) and every process's command line and
-    // environment, read as root. The pattern is a regex that does not match itself, so the
-    // search's own command line is not a finding.
+    // environment, read as root while a turn runs. The pattern is a regex that does not match
+    // itself, so the search's own command line is not a finding.
+    let mut ws = app.ws().await;
+    ws.send(json!({"type": "chat:send", "sessionId": id, "content": "go slowly"}))
+        .await;
+    ws.wait_for(TURN, |event| {
+        event["type"] == "chat:chunk" && event["sessionId"] == id
+    })
+    .await;
     let (head, last) = CANARY.split_at(CANARY.len() - 1);
     let pattern = format!("{head}[{last}]");
     let search = format!(
         "grep -rlE --exclude-dir=proc --exclude-dir=sys '{pattern}' / 2>/dev/null; \
          cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n' | grep -E '{pattern}'; \
-         echo searched"
+         echo searched; cat /proc/[0-9]*/cmdline | tr '\\0' ' ' | grep -c 'model-[p]roxy'"
     );
     let found = docker(&["exec", "-u", "0", &container, "sh", "-c", &search]);
+    ws.done(id, TURN).await;
+    let (findings, running) = found.trim().split_once("searched").unwrap();
     assert_eq!(
-        found.trim(),
-        "searched",
+        findings.trim(),
+        "",
         "the canary key is inside the container"
+    );
+    assert_ne!(
+        running.trim(),
+        "0",
+        "the agent was running during the search"
     );
 
     let (status, usage) = app.get(&format!("/api/sessions/{id}/usage")).await;
