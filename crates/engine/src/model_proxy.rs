@@ -77,9 +77,7 @@ impl Engine {
                 .join(path.file_name().unwrap_or_default()),
         }
     }
-}
 
-impl Engine {
     /// What the session has used of the model: tokens counted by the proxy, cost reported by the agent.
     pub async fn session_usage(
         &self,

@@ -28,6 +28,13 @@ fn script() -> Script {
         )
         .rule("say hi", [Reply::text("hi")])
         .rule(
+            "list the projects",
+            [
+                Reply::tool_use("mcp__agentyard__list_projects", json!({})),
+                Reply::text("listed"),
+            ],
+        )
+        .rule(
             "go slowly",
             [Reply::slow_text(
                 "one two three four five six seven eight",
@@ -79,6 +86,22 @@ async fn an_offline_container_works_through_the_proxy_and_never_sees_the_platfor
     assert_eq!(
         crate::support::read(app.root().join("offline/hello.txt")),
         "written offline\n"
+    );
+
+    // The platform's MCP tools answer over the mounted socket, with no network either.
+    turn(&app, id, "please list the projects").await;
+    let messages = app.messages(id).await;
+    let listed = &messages.last().unwrap()["tool_use"][0];
+    assert_eq!(
+        listed["tool"], "mcp__agentyard__list_projects",
+        "{messages:#?}"
+    );
+    assert!(
+        listed["result"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("offline"),
+        "{listed}"
     );
 
     let container = container_name(id);
