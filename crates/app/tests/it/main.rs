@@ -13,5 +13,6 @@ mod images;
 mod mcp;
 mod proxy;
 mod support;
+mod turn_scenarios;
 mod turns;
 mod worktrees;

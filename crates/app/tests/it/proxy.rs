@@ -66,11 +66,17 @@ async fn offline_app(
     .await
 }
 
+/// Runs one turn to its `chat:done`, whether or not it reported an error on the way (a refused
+/// model call ends the turn with an error and then `chat:done`).
 async fn turn(app: &TestApp, session: &str, content: &str) -> Value {
     let mut ws = app.ws().await;
     ws.send(json!({"type": "chat:send", "sessionId": session, "content": content}))
         .await;
-    ws.done(session, TURN).await
+    let wanted = session.to_owned();
+    ws.wait_for(TURN, move |event| {
+        event["type"] == "chat:done" && event["sessionId"] == wanted.as_str()
+    })
+    .await
 }
 
 #[tokio::test]

@@ -57,6 +57,22 @@ pub fn claude() -> PathBuf {
     scripted_model::claude_binary().unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// Builds `agentyard-bridge` (once per test run) next to the test binaries, where the platform
+/// looks for it: `cargo test -p agentyard` alone does not build another crate's binary, and a
+/// stale bridge would run agents with an older protocol.
+fn ensure_bridge() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "--quiet", "-p", "mcp", "--bin", "agentyard-bridge"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building agentyard-bridge failed");
+    });
+}
+
 /// A scripted model serving `script` on loopback.
 pub fn model(script: Script) -> ScriptedModelHandle {
     ScriptedModel::start(script)
@@ -68,6 +84,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(options: Options) -> TestApp {
+        ensure_bridge();
         let data_dir = tempfile::tempdir().expect("temp data dir");
         let projects_root = tempfile::tempdir().expect("temp projects root");
         let mut app = TestApp {
@@ -301,12 +318,18 @@ impl Ws {
     }
 
     /// Waits for the `chat:done` of a session.
+    /// Waits for the `chat:done` of a session; a `chat:error` of that session instead fails the
+    /// test at once with the error, rather than after the time limit.
     pub async fn done(&mut self, session: &str, limit: Duration) -> Value {
-        let session = session.to_owned();
-        self.wait_for(limit, move |event| {
-            event["type"] == "chat:done" && event["sessionId"] == session.as_str()
-        })
-        .await
+        let wanted = session.to_owned();
+        let ended = self
+            .wait_for(limit, move |event| {
+                (event["type"] == "chat:done" || event["type"] == "chat:error")
+                    && event["sessionId"] == wanted.as_str()
+            })
+            .await;
+        assert_eq!(ended["type"], "chat:done", "the turn failed: {ended}");
+        ended
     }
 
     /// Waits until `count` envelopes of `kind` for `session` have arrived.
