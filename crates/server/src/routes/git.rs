@@ -13,6 +13,7 @@ use axum::extract::State;
 use domain::{ProjectId, SessionId};
 use engine::{GitBranch, GitCommit, GitStatus};
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// The query every git route accepts.
 #[derive(Deserialize)]
@@ -46,46 +47,57 @@ pub struct LogQuery {
     limit: Option<usize>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(rename = "GitPaths", export_to = "GitPaths.ts")]
 pub struct PathsBody {
     paths: Vec<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(rename = "GitCommit", export_to = "GitCommit.ts")]
 pub struct CommitBody {
     message: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(rename = "GitCheckout", export_to = "GitCheckout.ts")]
 pub struct CheckoutBody {
     branch: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "GitStatus", export_to = "GitStatus.ts")]
 pub struct StatusBody {
     is_git_repo: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     branch: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     ahead: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     behind: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     files: Option<Vec<FileBody>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "GitFile", export_to = "GitFile.ts")]
 pub struct FileBody {
     path: String,
+    #[ts(type = "string")]
     status: &'static str,
     staged: bool,
     /// Where a renamed or copied file came from.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
     original_path: Option<String>,
 }
 
@@ -113,14 +125,16 @@ impl From<GitStatus> for StatusBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "GitDiff", export_to = "GitDiff.ts")]
 pub struct DiffBody {
     /// The file asked for; `null` for the diff of the whole work path.
     path: Option<String>,
     diff: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "Branch", export_to = "Branch.ts")]
 pub struct BranchBody {
     name: String,
     current: bool,
@@ -137,8 +151,9 @@ impl From<GitBranch> for BranchBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename = "Commit", export_to = "Commit.ts")]
 pub struct CommitLogBody {
     hash: String,
     short_hash: String,
@@ -159,7 +174,8 @@ impl From<GitCommit> for CommitLogBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "GitCommitted", export_to = "GitCommitted.ts")]
 pub struct CommittedBody {
     hash: String,
 }

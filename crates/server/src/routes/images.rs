@@ -10,12 +10,15 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use engine::ImageBuildRequest;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "AgentImage", export_to = "AgentImage.ts")]
 pub struct ImageBody {
     pub name: String,
     pub id: String,
     /// Bytes.
+    #[ts(type = "number")]
     pub size: i64,
     /// RFC 3339.
     pub created: String,
@@ -36,20 +39,26 @@ impl From<engine::images::AgentImage> for ImageBody {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, TS)]
 #[serde(deny_unknown_fields)]
+#[ts(rename = "BuildImage", export_to = "BuildImage.ts")]
 pub struct CreateImage {
     pub name: String,
+    #[ts(optional)]
     pub base: Option<String>,
     #[serde(default)]
+    #[ts(optional, as = "Option<Vec<String>>")]
     pub apt_packages: Vec<String>,
     #[serde(default)]
+    #[ts(optional, as = "Option<Vec<String>>")]
     pub npm_packages: Vec<String>,
     #[serde(default)]
+    #[ts(optional, as = "Option<Vec<String>>")]
     pub pip_packages: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, TS)]
+#[ts(rename = "BuildImageAccepted", export_to = "BuildImageAccepted.ts")]
 pub struct BuildStarted {
     pub tag: String,
 }

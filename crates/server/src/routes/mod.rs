@@ -1,9 +1,9 @@
 //! The route table of API.md.
 
 mod agents;
-mod git;
+pub(crate) mod git;
 mod health;
-mod images;
+pub(crate) mod images;
 mod projects;
 mod sessions;
 mod usage;

@@ -4,6 +4,7 @@
 //! `AGENTYARD_WRITE_WIRE_TYPES=1` (or `bash scripts/gen-wire-types.sh`) to rewrite them.
 
 use super::*;
+use crate::routes::{git, images};
 use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
 
@@ -36,6 +37,18 @@ fn declarations() -> Vec<(PathBuf, String)> {
         render::<MessageBody>(),
         render::<ServerEvent>(),
         render::<ClientEvent>(),
+        render::<git::PathsBody>(),
+        render::<git::CommitBody>(),
+        render::<git::CheckoutBody>(),
+        render::<git::StatusBody>(),
+        render::<git::FileBody>(),
+        render::<git::DiffBody>(),
+        render::<git::BranchBody>(),
+        render::<git::CommitLogBody>(),
+        render::<git::CommittedBody>(),
+        render::<images::ImageBody>(),
+        render::<images::CreateImage>(),
+        render::<images::BuildStarted>(),
     ]
 }
 
