@@ -300,7 +300,9 @@ impl Engine {
             endpoint.as_ref(),
             pending.model,
         )?;
-        if self.runtime().health().await.is_some() {
+        // Only a container runs an image; asking the runtime its mode costs nothing, unlike a
+        // health check (which pings the engine and inspects images) on every turn.
+        if self.runtime().mode() == AgentMode::Docker {
             self.store().set_image(id, launch.image.as_str()).await?;
         }
         if let Some(credentials) = &self.config().claude_credentials {
