@@ -609,9 +609,13 @@ impl Engine {
             .get("type")
             .and_then(|kind| kind.as_str())
             .unwrap_or("invalid_line");
-        self.store()
-            .append_event(id, kind, &parsed.raw.to_string())
-            .await?;
+        // One stdout line can give several events (a `user` line with several tool results
+        // gives one per result, each with the line's JSON): the log keeps the line once.
+        let raw = parsed.raw.to_string();
+        if raw != state.last_event {
+            self.store().append_event(id, kind, &raw).await?;
+            state.last_event = raw;
+        }
         let mut broadcasts = Vec::new();
         let mut is_result = false;
         match parsed.event {
@@ -746,6 +750,8 @@ struct Reply {
     after_tool: bool,
     /// Permission requests waiting for the user, with the input to allow.
     permissions: Vec<(String, serde_json::Value)>,
+    /// The JSON of the last event appended to the session's event log.
+    last_event: String,
 }
 
 impl Reply {
