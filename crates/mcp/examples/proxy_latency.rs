@@ -5,13 +5,15 @@
 //! Run: `cargo build --release -p mcp --bin agentyard-bridge && cargo run --release -p mcp --example
 //! proxy_latency [requests]` (default 300). Prints medians.
 
-use domain::Config;
-use engine::{Engine, ProjectInput, SessionEndpoints, SessionInput};
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use engine::SessionEndpoints;
 use mcp::SocketRegistry;
 use scripted_model::{Script, ScriptedModel};
 use serde_json::json;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::LocalPlatform;
 use tokio_util::sync::CancellationToken;
 
 fn median(mut samples: Vec<Duration>) -> Duration {
@@ -53,45 +55,14 @@ async fn main() {
         .and_then(|value| value.parse().ok())
         .unwrap_or(300);
     let model = ScriptedModel::start(Script::new());
-    let projects = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let config = Config {
-        mode: domain::AgentMode::Local,
-        default_image: domain::DEFAULT_IMAGE.to_owned(),
-        memory_limit: "4g".parse().unwrap(),
-        cpu_limit: "2".parse().unwrap(),
-        pids_limit: 512,
-        docker_access: domain::DockerAccess::None,
-        runtime: None,
-        network: domain::NetworkChoice::Host,
-        user: domain::UserSpec {
-            uid: 1000,
-            gid: 1000,
-        },
-        idle_timeout: Duration::from_secs(300),
-        agent_command: "claude".to_owned(),
-        session_budget_usd: Some(1000.0),
-        env_passthrough: Vec::new(),
-        projects_root: projects.path().to_owned(),
-        data_dir: data.path().to_owned(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        token: None,
-        host_projects_dir: None,
-        host_data_dir: None,
-        agent_env: vec![
+    let local = LocalPlatform::start(
+        vec![
             ("ANTHROPIC_API_KEY".to_owned(), "sk-benchmark".to_owned()),
             ("ANTHROPIC_BASE_URL".to_owned(), model.base_url()),
         ],
-        docker_host: None,
-        claude_credentials: None,
-    };
-    let store = store::Store::open(data.path()).await.unwrap();
-    let engine = Engine::new(
-        config,
-        store,
-        Arc::new(engine::runtime::LocalRuntime::new()),
+        Some(1000.0),
     )
-    .unwrap();
+    .await;
     // Examples live in `target/<profile>/examples/`, one level below the bridge cargo builds.
     let exe = std::env::current_exe().unwrap();
     let bridge = exe
@@ -101,25 +72,8 @@ async fn main() {
         .filter(|path| path.is_file())
         .expect("build the bridge first: cargo build --release -p mcp --bin agentyard-bridge");
     let registry = SocketRegistry::new(bridge, CancellationToken::new());
-    let project = engine
-        .create_project(ProjectInput {
-            name: "bench".to_owned(),
-            ..ProjectInput::default()
-        })
-        .await
-        .unwrap();
-    let session = engine
-        .create_session(SessionInput {
-            project_id: project.id,
-            agent_id: None,
-            title: None,
-            mode: None,
-            docker_image: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let endpoint = registry.open(&engine, session).await.unwrap();
+    let session = local.session_in("bench", "bench").await.id;
+    let endpoint = registry.open(&local.engine, session).await.unwrap();
     let socket = endpoint.model_socket.expect("a model socket");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxied = format!("http://{}/v1/messages", listener.local_addr().unwrap());

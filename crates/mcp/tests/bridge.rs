@@ -1,15 +1,17 @@
 //! The MCP server through the real `agentyard-bridge` binary, in local mode: a JSON-RPC client on
 //! the bridge's stdio reaches the session's socket, and every answer is bound to that session.
 
-use domain::{Config, Session, SessionId};
-use engine::{Engine, ProjectInput, SessionEndpoints, SessionInput};
+mod support;
+
+use domain::{Session, SessionId};
+use engine::{Engine, SessionEndpoints};
 use mcp::SocketRegistry;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
-use tempfile::TempDir;
+use support::LocalPlatform;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
 use tokio_util::sync::CancellationToken;
@@ -19,81 +21,27 @@ const ANSWER: Duration = Duration::from_secs(10);
 struct Platform {
     engine: Engine,
     registry: Arc<SocketRegistry>,
-    _dirs: (TempDir, TempDir),
-}
-
-fn config(projects_root: PathBuf, data_dir: PathBuf) -> Config {
-    Config {
-        mode: domain::AgentMode::Local,
-        default_image: domain::DEFAULT_IMAGE.to_owned(),
-        memory_limit: "4g".parse().unwrap(),
-        cpu_limit: "2".parse().unwrap(),
-        pids_limit: 512,
-        docker_access: domain::DockerAccess::None,
-        runtime: None,
-        network: domain::NetworkChoice::Host,
-        user: domain::UserSpec {
-            uid: 1000,
-            gid: 1000,
-        },
-        idle_timeout: Duration::from_secs(300),
-        agent_command: "claude".to_owned(),
-        session_budget_usd: None,
-        env_passthrough: Vec::new(),
-        projects_root,
-        data_dir,
-        bind: "127.0.0.1:0".parse().unwrap(),
-        token: None,
-        host_projects_dir: None,
-        host_data_dir: None,
-        agent_env: Vec::new(),
-        docker_host: None,
-        claude_credentials: None,
-    }
+    /// Keeps the engine's directories.
+    local: LocalPlatform,
 }
 
 impl Platform {
     async fn start() -> Platform {
-        let projects = tempfile::tempdir().unwrap();
-        let data = tempfile::tempdir().unwrap();
-        let store = store::Store::open(data.path()).await.unwrap();
-        let engine = Engine::new(
-            config(projects.path().to_owned(), data.path().to_owned()),
-            store,
-            Arc::new(engine::runtime::LocalRuntime::new()),
-        )
-        .unwrap();
+        let local = LocalPlatform::start(Vec::new(), None).await;
         let registry = Arc::new(SocketRegistry::new(
             PathBuf::from(env!("CARGO_BIN_EXE_agentyard-bridge")),
             CancellationToken::new(),
         ));
-        engine.set_endpoints(registry.clone());
+        local.engine.set_endpoints(registry.clone());
         Platform {
-            engine,
+            engine: local.engine.clone(),
             registry,
-            _dirs: (projects, data),
+            local,
         }
     }
 
     async fn session_in(&self, project: &str) -> Session {
-        let project = self
-            .engine
-            .create_project(ProjectInput {
-                name: project.to_owned(),
-                ..ProjectInput::default()
-            })
-            .await
-            .unwrap();
-        self.engine
-            .create_session(SessionInput {
-                project_id: project.id,
-                agent_id: None,
-                title: Some("caller".to_owned()),
-                mode: None,
-                docker_image: None,
-            })
-            .await
-            .unwrap()
+        self.local.session_in(project, "caller").await
     }
 
     /// Opens the session's socket and starts a bridge to it, as the agent would.

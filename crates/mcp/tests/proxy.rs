@@ -1,16 +1,17 @@
 //! The model proxy end to end in one process: a client on the bridge's loopback port, the session's
 //! `model.sock`, and the scripted model as the upstream.
 
-use domain::{Config, Role, SessionId};
-use engine::{Engine, ProjectInput, SessionEndpoints, SessionInput};
+mod support;
+
+use domain::{Role, SessionId};
+use engine::{Engine, SessionEndpoints};
 use futures::StreamExt;
 use mcp::SocketRegistry;
 use scripted_model::{Reply, Script, ScriptedModel, ScriptedModelHandle};
 use serde_json::{Value, json};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
+use support::LocalPlatform;
 use tokio_util::sync::CancellationToken;
 
 const PLATFORM_KEY: &str = "sk-platform-key";
@@ -23,7 +24,8 @@ struct Setup {
     base_url: String,
     model: ScriptedModelHandle,
     _registry: SocketRegistry,
-    _dirs: (TempDir, TempDir),
+    /// Keeps the engine's directories.
+    _local: LocalPlatform,
 }
 
 async fn setup(budget: Option<f64>) -> Setup {
@@ -31,79 +33,31 @@ async fn setup(budget: Option<f64>) -> Setup {
         "count slowly",
         [Reply::slow_text("one two three four", CHUNK_DELAY_MS)],
     ));
-    let projects = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let config = Config {
-        mode: domain::AgentMode::Local,
-        default_image: domain::DEFAULT_IMAGE.to_owned(),
-        memory_limit: "4g".parse().unwrap(),
-        cpu_limit: "2".parse().unwrap(),
-        pids_limit: 512,
-        docker_access: domain::DockerAccess::None,
-        runtime: None,
-        network: domain::NetworkChoice::Host,
-        user: domain::UserSpec {
-            uid: 1000,
-            gid: 1000,
-        },
-        idle_timeout: Duration::from_secs(300),
-        agent_command: "claude".to_owned(),
-        session_budget_usd: budget,
-        env_passthrough: Vec::new(),
-        projects_root: projects.path().to_owned(),
-        data_dir: data.path().to_owned(),
-        bind: "127.0.0.1:0".parse().unwrap(),
-        token: None,
-        host_projects_dir: None,
-        host_data_dir: None,
-        agent_env: vec![
+    let local = LocalPlatform::start(
+        vec![
             ("ANTHROPIC_API_KEY".to_owned(), PLATFORM_KEY.to_owned()),
             ("ANTHROPIC_BASE_URL".to_owned(), model.base_url()),
         ],
-        docker_host: None,
-        claude_credentials: None,
-    };
-    let store = store::Store::open(data.path()).await.unwrap();
-    let engine = Engine::new(
-        config,
-        store,
-        Arc::new(engine::runtime::LocalRuntime::new()),
+        budget,
     )
-    .unwrap();
+    .await;
     let registry = SocketRegistry::new(
         PathBuf::from(env!("CARGO_BIN_EXE_agentyard-bridge")),
         CancellationToken::new(),
     );
-    let project = engine
-        .create_project(ProjectInput {
-            name: "proxied".to_owned(),
-            ..ProjectInput::default()
-        })
-        .await
-        .unwrap();
-    let session = engine
-        .create_session(SessionInput {
-            project_id: project.id,
-            agent_id: None,
-            title: None,
-            mode: None,
-            docker_image: None,
-        })
-        .await
-        .unwrap()
-        .id;
-    let endpoint = registry.open(&engine, session).await.unwrap();
+    let session = local.session_in("proxied", "proxied").await.id;
+    let endpoint = registry.open(&local.engine, session).await.unwrap();
     let socket = endpoint.model_socket.expect("a model socket");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { mcp::bridge::forward_model(listener, &socket).await });
     Setup {
         _registry: registry,
-        engine,
+        engine: local.engine.clone(),
         session,
         base_url,
         model,
-        _dirs: (projects, data),
+        _local: local,
     }
 }
 
