@@ -5,6 +5,7 @@
 //! Distinct images are cheap tagged copies of `claude-agent-base` (`docker tag`), removed when
 //! each test ends. Without an engine these tests say so; under CI=true they fail.
 
+use crate::docker_support::require_docker;
 use crate::support::{Options, TestApp, model};
 use reqwest::StatusCode;
 use scripted_model::{Reply, Script};
@@ -16,19 +17,6 @@ const TURN: Duration = Duration::from_secs(90);
 const BUILD: Duration = Duration::from_secs(300);
 
 /// Whether the engine and `claude-agent-base` are there; under CI their absence fails the test.
-fn docker_ready() -> bool {
-    let ready = Command::new("docker")
-        .args(["image", "inspect", "claude-agent-base"])
-        .output()
-        .is_ok_and(|output| output.status.success());
-    if !ready {
-        let message = "image tests need a running Docker Engine with claude-agent-base: run `bash scripts/setup-docker.sh` as root";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-        eprintln!("NOT RUN: {message}");
-    }
-    ready
-}
-
 fn docker(args: &[&str]) -> std::process::Output {
     Command::new("docker")
         .args(args)
@@ -146,9 +134,7 @@ async fn create(app: &TestApp, path: &str, body: Value) -> Value {
 
 #[tokio::test]
 async fn each_level_of_the_chain_decides_the_image_a_session_container_runs() {
-    if !docker_ready() {
-        return;
-    }
+    require_docker();
     let _turn = ONE_PLATFORM_AT_A_TIME.lock().await;
     let run = run_id();
     let mut leftovers = Leftovers::default();
@@ -243,9 +229,7 @@ async fn each_level_of_the_chain_decides_the_image_a_session_container_runs() {
 
 #[tokio::test]
 async fn a_missing_image_is_a_clear_chat_error_and_no_container_is_created() {
-    if !docker_ready() {
-        return;
-    }
+    require_docker();
     let _turn = ONE_PLATFORM_AT_A_TIME.lock().await;
     let run = run_id();
     let mut leftovers = Leftovers::default();
@@ -290,9 +274,7 @@ async fn a_missing_image_is_a_clear_chat_error_and_no_container_is_created() {
 
 #[tokio::test]
 async fn building_an_image_with_jq_streams_progress_and_yields_a_working_jq() {
-    if !docker_ready() {
-        return;
-    }
+    require_docker();
     let _turn = ONE_PLATFORM_AT_A_TIME.lock().await;
     let mut leftovers = Leftovers::default();
     leftovers.images.push("claude-agent-acc-jq".to_owned());
@@ -372,9 +354,7 @@ async fn building_an_image_with_jq_streams_progress_and_yields_a_working_jq() {
 
 #[tokio::test]
 async fn hostile_package_and_image_names_are_refused_and_start_no_build() {
-    if !docker_ready() {
-        return;
-    }
+    require_docker();
     let _turn = ONE_PLATFORM_AT_A_TIME.lock().await;
     let app = docker_app(None, None).await;
     let mut ws = app.ws().await;
