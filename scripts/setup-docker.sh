@@ -33,11 +33,26 @@ fail() {
 }
 
 # --- 1. packages -------------------------------------------------------------------------------
+# The engine is what docker mode needs, not the client: these machines can ship a `docker` client
+# on the PATH with no engine behind it. A reachable DOCKER_HOST (a remote or rootless engine)
+# counts as an engine; otherwise `dockerd` must be installed.
+engine_present() {
+    if [[ -n ${DOCKER_HOST:-} ]] && command -v docker >/dev/null 2>&1 && docker info >/dev/null 2>&1; then
+        return 0
+    fi
+    command -v dockerd >/dev/null 2>&1 && command -v docker >/dev/null 2>&1
+}
+# AGENTYARD_SETUP_DECIDE_ONLY=1 prints the packages this machine lacks and stops: the test of this
+# decision runs it with a PATH of stubs.
 missing=()
-command -v docker >/dev/null 2>&1 || missing+=(docker.io)
+engine_present || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+if [[ ${AGENTYARD_SETUP_DECIDE_ONLY:-0} == 1 ]]; then
+    printf '%s\n' "${missing[@]}"
+    exit 0
+fi
 if ((${#missing[@]} > 0)); then
     [[ $(id -u) -eq 0 ]] || fail "missing ${missing[*]}; run this script as root to install them"
     say "installing ${missing[*]}"
@@ -45,7 +60,7 @@ if ((${#missing[@]} > 0)); then
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
-    say "packages present (docker, debootstrap, git, docker-compose)"
+    say "packages present (dockerd, docker, debootstrap, git, docker-compose)"
 fi
 
 # --- 2. the engine -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ mod docker_support;
 mod docker_turns;
 mod git_api;
 mod hardening;
+mod hostile;
 mod images;
 mod mcp;
 mod proxy;

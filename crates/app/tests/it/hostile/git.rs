@@ -1,0 +1,1 @@
+//! Attacks: git (filled in by its wall's change).

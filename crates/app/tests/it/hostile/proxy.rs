@@ -1,0 +1,1 @@
+//! Attacks: proxy (filled in by its wall's change).

@@ -1,0 +1,1 @@
+//! Attacks: tools (filled in by its wall's change).
