@@ -1,12 +1,10 @@
 //! Branches and history of a work path: listing branches, switching to one, and the commit log.
 
-use std::path::Path;
-
 use domain::BranchName;
 
 use crate::GitError;
 use crate::command::Git;
-use crate::repository::{head_commit, require_repository};
+use crate::repository::{Checkout, head_commit, require_repository};
 
 /// A local or remote-tracking branch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,9 +29,9 @@ pub struct Commit {
 }
 
 /// Local branches, then remote-tracking ones (without the symbolic `origin/HEAD`).
-pub async fn branches(work: &Path) -> Result<Vec<Branch>, GitError> {
+pub async fn branches(work: &Checkout) -> Result<Vec<Branch>, GitError> {
     require_repository(work).await?;
-    let text = Git::at(work)?
+    let text = Git::at(work)
         .text([
             "for-each-ref",
             "--format=%(HEAD)%00%(refname)%00%(symref)",
@@ -64,13 +62,13 @@ fn parse_branch_line(line: &str) -> Option<Branch> {
 }
 
 /// The newest `limit` commits reachable from `HEAD`; an empty list before the first commit.
-pub async fn log(work: &Path, limit: usize) -> Result<Vec<Commit>, GitError> {
+pub async fn log(work: &Checkout, limit: usize) -> Result<Vec<Commit>, GitError> {
     require_repository(work).await?;
     if limit == 0 || head_commit(work).await?.is_none() {
         return Ok(Vec::new());
     }
     let count = format!("--max-count={limit}");
-    let stdout = Git::at(work)?
+    let stdout = Git::at(work)
         .run([
             "log",
             "-z",
@@ -102,9 +100,9 @@ fn parse_log(text: &str) -> Vec<Commit> {
 
 /// Checks out a local branch; a remote-tracking one (`origin/x`), or a name only a single remote
 /// has, is checked out as a local branch that tracks it, as `git checkout` would.
-pub async fn checkout(work: &Path, branch: &BranchName) -> Result<(), GitError> {
+pub async fn checkout(work: &Checkout, branch: &BranchName) -> Result<(), GitError> {
     require_repository(work).await?;
-    let git = Git::at(work)?;
+    let git = Git::at(work);
     if reference_exists(&git, &format!("refs/heads/{branch}")).await? {
         git.run(["checkout", "--quiet", branch.as_str(), "--"])
             .await?;

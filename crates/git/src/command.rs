@@ -1,9 +1,12 @@
-//! Runs the real `git` binary, always as `git -C <absolute path>`, with an environment that
-//! cannot prompt, cannot be redirected by inherited `GIT_*` variables and runs no repository hooks.
+//! Runs the real `git` binary on a [`Checkout`]: `git -C <work tree>` with `GIT_DIR` and
+//! `GIT_COMMON_DIR` naming the checkout's git directory, so git never discovers a repository by
+//! itself, cannot prompt, and cannot be redirected by inherited `GIT_*` variables.
 //!
-//! Agents write to the repositories this crate acts on (a container mounts the work path and the
-//! main `.git`), so repository configuration is not trusted to run programs on the host: hooks
-//! and the fsmonitor are switched off for every command.
+//! Agents write to the work trees this crate acts on. What decides which programs git runs (the
+//! git directory's `config`, `hooks` and `info`) is read-only to them, and the git directory is
+//! named here rather than read from an agent-writable `.git` file or `commondir`. Hooks, the
+//! fsmonitor, pagers, signing and submodule recursion are also switched off for every command, as
+//! a second wall.
 
 use std::ffi::{OsStr, OsString};
 use std::path::Path;
@@ -12,6 +15,7 @@ use std::process::Stdio;
 use tokio::process::Command;
 
 use crate::GitError;
+use crate::repository::Checkout;
 
 /// Inherited variables that would make git act on another repository than the one named by `-C`.
 const REDIRECTING_VARIABLES: &[&str] = &[
@@ -37,9 +41,23 @@ impl Finished {
     }
 }
 
-/// A git invocation bound to one absolute directory.
+/// Settings placed before every command: nothing a repository's configuration could name runs.
+const HARDENING: &[&str] = &[
+    "core.quotepath=off",
+    "core.hooksPath=/dev/null",
+    "core.fsmonitor=false",
+    "core.pager=cat",
+    "commit.gpgsign=false",
+    "tag.gpgsign=false",
+    "submodule.recurse=false",
+    "diff.ignoreSubmodules=all",
+    "status.submoduleSummary=false",
+    "protocol.ext.allow=never",
+];
+
+/// A git invocation bound to one checkout.
 pub(crate) struct Git<'a> {
-    work: &'a Path,
+    checkout: &'a Checkout,
     /// `-c key=value` settings placed before the subcommand.
     config: Vec<String>,
     /// Set for commands that receive user-supplied paths, so `*` or `:(...)` are never patterns.
@@ -47,19 +65,13 @@ pub(crate) struct Git<'a> {
 }
 
 impl<'a> Git<'a> {
-    /// A git invocation in `work`; refuses a relative path, because the current directory means nothing here.
-    pub fn at(work: &'a Path) -> Result<Self, GitError> {
-        crate::paths::require_absolute(work)?;
-        Ok(Self {
-            work,
+    /// A git invocation on `checkout`, whose paths are absolute by construction.
+    pub fn at(checkout: &'a Checkout) -> Self {
+        Self {
+            checkout,
             config: Vec::new(),
             literal_pathspecs: false,
-        })
-    }
-
-    pub fn config(mut self, setting: impl Into<String>) -> Self {
-        self.config.push(setting.into());
-        self
+        }
     }
 
     pub fn configs(mut self, settings: impl IntoIterator<Item = String>) -> Self {
@@ -100,19 +112,11 @@ impl<'a> Git<'a> {
         let mut command = Command::new("git");
         command
             .arg("-C")
-            .arg(self.work)
-            .args(["--no-pager", "-c", "core.quotepath=off"])
-            .args([
-                "-c",
-                "core.hooksPath=/dev/null",
-                "-c",
-                "core.fsmonitor=false",
-                // Agent containers run as the project's owner or AGENT_USER, so a work path may
-                // belong to another uid than the platform's; git would refuse it as "dubious".
-                // The platform only runs git on paths it resolved itself inside PROJECTS_ROOT.
-                "-c",
-                "safe.directory=*",
-            ]);
+            .arg(self.checkout.work_tree())
+            .arg("--no-pager");
+        for setting in HARDENING {
+            command.arg("-c").arg(setting);
+        }
         for setting in &self.config {
             command.arg("-c").arg(setting);
         }
@@ -122,6 +126,8 @@ impl<'a> Git<'a> {
         command
             .args(&args)
             .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_ASKPASS", "true")
+            .env("GIT_SSH_COMMAND", "false")
             .env("GIT_EDITOR", "true")
             .env("GIT_PAGER", "cat")
             // Reads (status, diff) must not take the index lock an agent's own git may need at that moment.
@@ -134,6 +140,10 @@ impl<'a> Git<'a> {
         for variable in REDIRECTING_VARIABLES {
             command.env_remove(variable);
         }
+        command
+            .env("GIT_DIR", self.checkout.git_dir())
+            .env("GIT_COMMON_DIR", self.checkout.git_dir())
+            .env("GIT_WORK_TREE", self.checkout.work_tree());
         let output = command.output().await.map_err(GitError::GitMissing)?;
         let code = output.status.code().unwrap_or(-1);
         if accepted.contains(&code) {
@@ -143,7 +153,7 @@ impl<'a> Git<'a> {
             })
         } else {
             Err(GitError::CommandFailed {
-                command: describe(self.work, &args),
+                command: describe(self.checkout.work_tree(), &args),
                 stderr: describe_failure(&output.stderr, code),
             })
         }

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error(
-        "`{0}` is not a git repository; run `git init` there, or point the project at a directory that is one"
+        "`{0}` is not a git repository the platform can act on (its `.git` must be a directory, not a file or a link); run `git init` there, or point the project at a directory that is one"
     )]
     NotARepository(PathBuf),
 
@@ -22,11 +22,6 @@ pub enum GitError {
 
     #[error("branch `{0}` does not exist; pick one of the repository's branches")]
     InvalidBranch(String),
-
-    #[error(
-        "`{0}` is not a worktree of this project; only worktrees listed by `git worktree list` can be removed"
-    )]
-    NotAWorktree(PathBuf),
 
     #[error("the commit message is empty; write a message that says what the commit changes")]
     EmptyCommitMessage,

@@ -1,11 +1,9 @@
 //! The state of a work path: branch, distance to its upstream, and changed files, read from
 //! `git status --porcelain=v2 -z --branch`.
 
-use std::path::Path;
-
 use crate::GitError;
 use crate::command::Git;
-use crate::repository::is_repository;
+use crate::repository::{Checkout, require_repository};
 
 /// The status of a work path. A directory that is not a repository is reported, not an error.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -80,19 +78,18 @@ impl std::fmt::Display for FileState {
 }
 
 /// The status of `work`; untracked files are listed one by one, not collapsed into directories.
-pub async fn status(work: &Path) -> Result<Status, GitError> {
-    let git = Git::at(work)?;
-    if !is_repository(work).await {
+pub async fn status(work: &Checkout) -> Result<Status, GitError> {
+    if require_repository(work).await.is_err() {
         return Ok(Status::default());
     }
-    let stdout = git
+    let stdout = Git::at(work)
         .run([
             "status",
             "--porcelain=v2",
             "-z",
             "--branch",
             "--untracked-files=all",
-            "--ignore-submodules=dirty",
+            "--ignore-submodules=all",
         ])
         .await?;
     Ok(parse_status(&String::from_utf8_lossy(&stdout)))

@@ -1,22 +1,39 @@
-//! The worktree lifecycle of write sessions: when one is needed, creating it on its session
-//! branch, and removing it without losing work — uncommitted changes are committed to the branch
-//! first, and the branch is kept whenever it holds commits beyond the point it started from.
+//! Session worktrees: when one is needed, making one, and finishing one without losing work.
+//!
+//! A session worktree is not a `git worktree` of the project. It is a work tree at
+//! `<project>/.worktrees/<session id>` with a git directory of its own, which the caller keeps
+//! outside the project (in the session's data dir). That git directory reads the project's
+//! objects through `objects/info/alternates` (read-only to the agent) and holds only the session
+//! branch `session/<id8>` and a copy of its base branch. So an agent in a worktree can commit,
+//! branch and rewrite its own history, but cannot touch the project's refs, objects or settings,
+//! nor another session's. When the session ends, the platform brings its branches back into the
+//! project with a fetch, keeps what git does not track (ignored files, nested repositories) in a
+//! directory the caller names, and removes the work tree.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-use domain::{BranchName, SessionId, SessionMode};
+use domain::{BranchName, RelPath, SessionId, SessionMode};
 
 use crate::GitError;
 use crate::command::Git;
-use crate::paths::require_absolute;
-use crate::repository::{head_commit, platform_git, require_repository};
+use crate::repository::{Checkout, head_commit, platform_git, require_repository, resolve_commit};
 
 /// The directory, inside a project, that holds its session worktrees.
 pub const WORKTREES_DIR: &str = ".worktrees";
 
-/// The config variable, under `branch.<name>`, recording the commit a session branch started from.
-const BASE_VARIABLE: &str = "agentyardBase";
+/// Build output that is not kept when a worktree is removed: it can be made again.
+pub const DISPOSABLE_DIRS: &[&str] = &[
+    "node_modules",
+    "target",
+    ".venv",
+    "__pycache__",
+    "dist",
+    "build",
+];
+
+/// Where a finished session's branches are fetched to before they are settled, outside `refs/heads`.
+const IMPORT_REFS: &str = "refs/agentyard/import";
 
 /// Whether a session needs a worktree of its own: explore sessions never do (they only read);
 /// a writing session does only when another active writer already holds the main checkout.
@@ -24,255 +41,339 @@ pub fn needs_worktree(mode: SessionMode, main_checkout_taken_by_another_writer: 
     mode.writes() && main_checkout_taken_by_another_writer
 }
 
-/// The directory a session works in: its worktree when it has one, else the project's main checkout.
-pub fn session_work_path(project_path: &Path, worktree_path: Option<&Path>) -> PathBuf {
-    worktree_path.unwrap_or(project_path).to_path_buf()
-}
-
 /// Where the worktree of `session` lives: `<project>/.worktrees/<session id>`.
 pub fn worktree_path(project: &Path, session: SessionId) -> PathBuf {
     project.join(WORKTREES_DIR).join(session.to_string())
 }
 
-/// A session's worktree.
+/// A session's worktree, as [`create_worktree`] made it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Worktree {
-    pub path: PathBuf,
+    pub checkout: Checkout,
     pub branch: BranchName,
+    /// The branch the main checkout had when the worktree was cut; `None` when its `HEAD` was detached.
+    pub base_branch: Option<String>,
     /// The commit the branch started from; commits beyond it are the session's work.
     pub base_commit: String,
+    /// The worktree, or the session branch in the project, existed already (a session continued),
+    /// so `base_commit` is the project's `HEAD` now, not where the branch started: keep the base
+    /// recorded when it was first cut.
+    pub continued: bool,
 }
 
-/// What removing a worktree did with the work in it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Removal {
-    /// Uncommitted changes were found and committed before the worktree was removed.
-    pub committed_changes: bool,
-    /// The branch was kept because it holds commits beyond its base (or is checked out elsewhere).
-    pub branch_kept: bool,
-    /// Commits made on a detached `HEAD`, which no branch held, were kept on this new branch.
-    pub rescue_branch: Option<BranchName>,
-}
-
-/// Creates the worktree of `session` at `<project>/.worktrees/<session id>` on the new branch
-/// `session/<first 8 of id>` from `HEAD`, and lists `.worktrees` in the project's `.gitignore`
-/// (once; the change is left for the user to commit).
+/// Creates the worktree of `session` at `<project>/.worktrees/<session id>`, with its own git
+/// directory at `git_dir`, on the branch `session/<first 8 of id>`, and lists `.worktrees` in the
+/// project's `.gitignore` (once; the change is left for the user to commit).
 ///
-/// When the worktree already exists it is returned as it is; when only the branch exists (the
-/// session's worktree was removed earlier), a new worktree continues that branch.
-///
-/// The worktree is locked: inside a container the worktree is mounted at `/workspace`, so the path
-/// git recorded for it does not exist there, and a `git worktree prune` run by an agent would
-/// otherwise delete the records of every worktree of the project. Removal here overrides the lock.
-pub async fn create_worktree(project: &Path, session: SessionId) -> Result<Worktree, GitError> {
-    require_repository(project).await?;
-    let head = head_commit(project)
+/// A complete worktree of the session is returned as it is. Otherwise the branch starts at the
+/// project's `HEAD`, or continues the project's branch of that name when the session had a
+/// worktree before. Whatever is left of an earlier attempt is finished first (its work imported),
+/// and a failed creation removes what it made.
+pub async fn create_worktree(
+    project: &Path,
+    session: SessionId,
+    git_dir: &Path,
+) -> Result<Worktree, GitError> {
+    let main = Checkout::main(project)?;
+    require_repository(&main).await?;
+    let head = head_commit(&main)
         .await?
         .ok_or_else(|| GitError::NoCommits(project.to_owned()))?;
-    ignore_worktrees_dir(project).await?;
-
+    let base_branch = current_branch(&main).await?;
     let path = worktree_path(project, session);
     let branch = BranchName::for_session(session);
-    let git = Git::at(project)?;
-    let registered = list_worktrees(project).await?;
-    if registered.iter().any(|entry| same_path(&entry.path, &path)) {
-        let base_commit = match recorded_base(project, &branch).await? {
-            Some(base) => base,
-            None => head,
-        };
+    let checkout = Checkout::session(&path, git_dir)?;
+    if git_dir.is_dir() && path.join(".git").is_file() {
         return Ok(Worktree {
-            path,
+            checkout,
             branch,
-            base_commit,
+            base_branch,
+            base_commit: head,
+            continued: true,
         });
     }
-
-    let base_commit = if branch_exists(project, &branch).await? {
-        git.run([
-            os("worktree"),
-            os("add"),
-            os("--quiet"),
-            os("--lock"),
-            os("--"),
-            path.as_os_str(),
-            os(branch.as_str()),
-        ])
+    if git_dir.exists() || path.symlink_metadata().is_ok() {
+        // What is left of an earlier attempt: its work goes to the project before a fresh start.
+        finish_worktree(&SessionTree {
+            project,
+            worktree: &path,
+            git_dir,
+            branch: &branch,
+            base_commit: None,
+            keep_dir: &git_dir.with_extension("kept"),
+        })
         .await?;
-        match recorded_base(project, &branch).await? {
-            Some(base) => base,
-            None => head,
-        }
-    } else {
-        git.run([
-            os("worktree"),
-            os("add"),
-            os("--quiet"),
-            os("--lock"),
-            os("-b"),
-            os(branch.as_str()),
-            os("--"),
-            path.as_os_str(),
-            os(&head),
-        ])
-        .await?;
-        record_base(project, &branch, &head).await?;
-        head
-    };
+    }
+    ignore_worktrees_dir(project).await?;
+    let existing = resolve_commit(&main, &format!("refs/heads/{branch}")).await?;
+    let made = make_worktree(
+        &main,
+        &checkout,
+        &branch,
+        existing.as_deref().unwrap_or(&head),
+        base_branch.as_deref().map(|base| (base, head.as_str())),
+    )
+    .await;
+    if let Err(error) = made {
+        let _ = tokio::fs::remove_dir_all(&path).await;
+        let _ = tokio::fs::remove_dir_all(git_dir).await;
+        return Err(error);
+    }
     Ok(Worktree {
-        path,
+        checkout,
         branch,
-        base_commit,
+        base_branch,
+        base_commit: head,
+        continued: existing.is_some(),
     })
 }
 
-/// Removes a session's worktree without losing work.
-///
-/// Uncommitted changes (tracked, and untracked files that are not ignored) are first committed
-/// onto the branch checked out there; if that fails, the worktree stays and the error is returned.
-/// Then the worktree is removed, and `branch` is deleted only when it holds nothing beyond its base.
-/// A worktree that no longer exists on disk is pruned, and its branch settled the same way.
-pub async fn remove_worktree(
-    project: &Path,
-    worktree: &Path,
+/// Makes the session's git directory and work tree, the branch at `start`, the base branch copied.
+async fn make_worktree(
+    main: &Checkout,
+    checkout: &Checkout,
     branch: &BranchName,
-) -> Result<Removal, GitError> {
-    require_absolute(worktree)?;
-    require_repository(project).await?;
-    let registered = list_worktrees(project).await?;
-    let main_checkout = registered.first();
-    match registered
-        .iter()
-        .find(|entry| same_path(&entry.path, worktree))
-    {
-        Some(entry) if Some(entry) != main_checkout => {
-            remove_registered(project, worktree, Some(branch)).await
-        }
-        Some(_) => Err(GitError::NotAWorktree(worktree.to_owned())),
-        None if tokio::fs::symlink_metadata(worktree).await.is_err() => {
-            Git::at(project)?.run(["worktree", "prune"]).await?;
-            Ok(Removal {
-                committed_changes: false,
-                branch_kept: settle_branch(project, branch).await?,
-                rescue_branch: None,
-            })
-        }
-        None => Err(GitError::NotAWorktree(worktree.to_owned())),
+    start: &str,
+    base: Option<(&str, &str)>,
+) -> Result<(), GitError> {
+    let git_dir = checkout.git_dir();
+    for directory in ["objects/info", "refs/heads", "refs/tags", "hooks", "info"] {
+        create_dir(&git_dir.join(directory)).await?;
     }
+    let object_format = Git::at(main)
+        .run_accepting(["config", "--get", "extensions.objectformat"], &[0, 1])
+        .await?
+        .text();
+    write(
+        &git_dir.join("config"),
+        &session_config(object_format.trim()),
+    )
+    .await?;
+    write(
+        &git_dir.join("HEAD"),
+        &format!("ref: refs/heads/{branch}\n"),
+    )
+    .await?;
+    write(&git_dir.join("objects/info/alternates"), &alternates(main)).await?;
+    // The project's own exclusions, so the agent's `git status` hides what the user's hides.
+    let exclude = tokio::fs::read(main.git_dir().join("info/exclude"))
+        .await
+        .unwrap_or_default();
+    write_bytes(&git_dir.join("info/exclude"), &exclude).await?;
+
+    create_dir(checkout.work_tree()).await?;
+    write(
+        &checkout.work_tree().join(".git"),
+        &format!("gitdir: {}\n", git_dir.display()),
+    )
+    .await?;
+    let git = Git::at(checkout);
+    git.run([
+        "update-ref",
+        "--no-deref",
+        "--end-of-options",
+        &format!("refs/heads/{branch}"),
+        start,
+    ])
+    .await?;
+    if let Some((base, base_commit)) = base.filter(|(base, _)| *base != branch.as_str()) {
+        git.run([
+            "update-ref",
+            "--no-deref",
+            "--end-of-options",
+            &format!("refs/heads/{base}"),
+            base_commit,
+        ])
+        .await?;
+    }
+    git.run(["read-tree", "--reset", "-u", "HEAD"]).await?;
+    Ok(())
 }
 
-/// Removes, with [`remove_worktree`]'s care for work, every worktree under `<project>/.worktrees`
-/// whose directory is not named by a session `keep` accepts, then prunes git's records of
-/// worktrees that no longer exist. Returns the paths it removed.
+/// The configuration of a session's git directory: written by the platform, read-only to agents.
+fn session_config(object_format: &str) -> String {
+    let mut config = String::from("[core]\n");
+    let version = if object_format.is_empty() { 0 } else { 1 };
+    config.push_str(&format!("\trepositoryformatversion = {version}\n"));
+    config.push_str("\tfilemode = true\n\tbare = false\n\tlogallrefupdates = true\n");
+    if !object_format.is_empty() {
+        config.push_str(&format!("[extensions]\n\tobjectformat = {object_format}\n"));
+    }
+    config
+}
+
+fn alternates(main: &Checkout) -> String {
+    format!("{}\n", main.git_dir().join("objects").display())
+}
+
+/// A session's worktree as the platform knows it, to finish it.
+#[derive(Clone, Copy, Debug)]
+pub struct SessionTree<'a> {
+    pub project: &'a Path,
+    pub worktree: &'a Path,
+    pub git_dir: &'a Path,
+    pub branch: &'a BranchName,
+    /// The commit the branch started from, as the platform recorded it; `None` when unknown.
+    pub base_commit: Option<&'a str>,
+    /// Where files git does not track are kept: ignored files and nested repositories.
+    pub keep_dir: &'a Path,
+}
+
+/// What finishing a worktree did with the work in it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Finish {
+    /// Uncommitted changes were found and committed to the session branch.
+    pub committed_changes: bool,
+    /// The session branch is in the project, because it holds commits beyond its base.
+    pub branch_kept: bool,
+    /// Other work of the session (another branch it made, commits on a detached `HEAD`) that no
+    /// branch of the project held, kept on these new branches.
+    pub rescued: Vec<BranchName>,
+    /// Files git does not track, moved into the keep directory (paths relative to the worktree).
+    pub kept_files: Vec<String>,
+    /// The directory was not a worktree made by the platform, so it was left where it is.
+    pub left_in_place: bool,
+}
+
+/// Finishes a session's worktree without losing work, also when its work tree or its git
+/// directory is already gone.
 ///
-/// A directory there that git does not know as a worktree is left alone (with a warning): it may
-/// hold files that exist nowhere else. A worktree that cannot be removed is logged and skipped,
-/// so one failure does not keep the others around; the next cleanup tries it again.
-pub async fn cleanup_stale_worktrees(
-    project: &Path,
-    keep: impl Fn(SessionId) -> bool,
-) -> Result<Vec<PathBuf>, GitError> {
-    require_repository(project).await?;
-    let directory = project.join(WORKTREES_DIR);
-    let registered = list_worktrees(project).await?;
-    let mut removed = Vec::new();
-    for path in subdirectories(&directory).await? {
-        let session = path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .and_then(|name| name.parse::<SessionId>().ok());
-        if session.is_some_and(&keep) {
+/// In order: ignored files and nested repositories are moved into the keep directory (build output
+/// of [`DISPOSABLE_DIRS`] aside); uncommitted changes are committed to whatever the worktree has
+/// checked out; the session's branches are fetched into the project (the session branch as itself,
+/// any other work no branch holds on a new `session/<id8>-…` branch); the session branch is deleted
+/// when it holds nothing beyond its base; then the work tree and the git directory are removed.
+/// Nothing is removed when a step before fails.
+///
+/// Call it only when no agent can write to the worktree any more (its container is gone).
+pub async fn finish_worktree(tree: &SessionTree<'_>) -> Result<Finish, GitError> {
+    let main = Checkout::main(tree.project)?;
+    require_repository(&main).await?;
+    let has_git_dir = tree.git_dir.is_dir();
+    let has_work_tree = tree.worktree.symlink_metadata().is_ok();
+    if has_work_tree && !has_git_dir {
+        tracing::warn!(
+            path = %tree.worktree.display(),
+            "not a worktree made by the platform (no git directory of its own); left in place"
+        );
+        return Ok(Finish {
+            left_in_place: true,
+            ..Finish::default()
+        });
+    }
+    let mut finish = Finish::default();
+    if has_git_dir {
+        restore_git_dir(&main, tree.git_dir).await?;
+    }
+    if has_work_tree {
+        let checkout = Checkout::session(tree.worktree, tree.git_dir)?;
+        finish.kept_files = keep_untracked(&checkout, tree.keep_dir).await?;
+        finish.committed_changes = commit_uncommitted_work(&checkout, tree.branch).await?;
+    }
+    if has_git_dir {
+        finish.rescued = import_branches(&main, tree.git_dir, tree.branch).await?;
+    }
+    finish.branch_kept = settle_branch(&main, tree.branch, tree.base_commit).await?;
+    if has_work_tree {
+        remove_tree(tree.worktree).await?;
+    }
+    if has_git_dir {
+        remove_tree(tree.git_dir).await?;
+    }
+    Ok(finish)
+}
+
+/// Undoes what could redirect the platform's git in a session's git directory: a planted
+/// `commondir`, and alternates that name another object store than the project's.
+async fn restore_git_dir(main: &Checkout, git_dir: &Path) -> Result<(), GitError> {
+    let commondir = git_dir.join("commondir");
+    if commondir.symlink_metadata().is_ok() {
+        tracing::warn!(path = %commondir.display(), "removed a commondir planted in a session's git directory");
+        remove_tree(&commondir).await?;
+    }
+    let alternates_file = git_dir.join("objects/info/alternates");
+    if tokio::fs::read_to_string(&alternates_file).await.ok() != Some(alternates(main)) {
+        let _ = tokio::fs::remove_file(&alternates_file).await;
+        create_dir(&git_dir.join("objects/info")).await?;
+        write(&alternates_file, &alternates(main)).await?;
+    }
+    Ok(())
+}
+
+/// Moves ignored files and nested repositories out of the work tree into `keep_dir`, keeping
+/// their relative paths, except build output; returns the paths moved.
+async fn keep_untracked(checkout: &Checkout, keep_dir: &Path) -> Result<Vec<String>, GitError> {
+    let git = Git::at(checkout);
+    let ignored = git
+        .run([
+            "ls-files",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--directory",
+            "-z",
+        ])
+        .await?;
+    // Git lists a nested repository as its directory, with a trailing slash, and never enters it.
+    let untracked = git
+        .run(["ls-files", "--others", "--exclude-standard", "-z"])
+        .await?;
+    let nested = split_nul(&untracked)
+        .into_iter()
+        .filter(|entry| entry.ends_with('/'));
+    let mut entries: Vec<String> = split_nul(&ignored)
+        .into_iter()
+        .chain(nested)
+        .map(|entry| entry.trim_end_matches('/').to_owned())
+        .collect();
+    entries.sort();
+    entries.dedup();
+    let mut kept: Vec<String> = Vec::new();
+    for relative in entries {
+        // Git may list a wholly ignored directory and the files in it: the directory moves whole.
+        let inside_kept = kept
+            .iter()
+            .any(|dir| relative.starts_with(&format!("{dir}/")));
+        if relative.is_empty() || inside_kept || is_disposable(&relative) {
             continue;
         }
-        let Some(entry) = registered
-            .iter()
-            .skip(1)
-            .find(|entry| same_path(&entry.path, &path))
-        else {
-            tracing::warn!(path = %path.display(), "not a registered git worktree; left in place");
+        let Ok(parsed) = RelPath::parse(&relative) else {
+            tracing::warn!(
+                path = relative,
+                "an untracked path with an unusual name was not kept"
+            );
             continue;
         };
-        let branch = entry
-            .branch
-            .as_deref()
-            .and_then(|name| BranchName::parse(name).ok())
-            .or_else(|| session.map(BranchName::for_session));
-        match remove_registered(project, &path, branch.as_ref()).await {
-            Ok(_) => removed.push(path),
-            Err(error) => {
-                tracing::warn!(path = %path.display(), %error, "stale worktree could not be removed");
-            }
-        }
-    }
-    // Locked worktrees whose directory was deleted by hand survive `git worktree prune`; drop
-    // their records explicitly (there is no work left to save) and settle their branches.
-    for entry in registered.iter().skip(1) {
-        let in_directory = entry
-            .path
-            .parent()
-            .is_some_and(|parent| same_path(parent, &directory));
-        let session = entry
-            .path
-            .file_name()
-            .and_then(|name| name.to_str())
-            .and_then(|name| name.parse::<SessionId>().ok());
-        if !in_directory || session.is_some_and(&keep) || entry.path.exists() {
-            continue;
-        }
-        let branch = entry
-            .branch
-            .as_deref()
-            .and_then(|name| BranchName::parse(name).ok());
-        if let Err(error) = remove_registered(project, &entry.path, branch.as_ref()).await {
-            tracing::warn!(path = %entry.path.display(), %error, "record of a deleted worktree could not be removed");
-        }
-    }
-    Git::at(project)?.run(["worktree", "prune"]).await?;
-    Ok(removed)
-}
-
-async fn remove_registered(
-    project: &Path,
-    worktree: &Path,
-    branch: Option<&BranchName>,
-) -> Result<Removal, GitError> {
-    // A worktree directory deleted by hand has no work left to save, only records to drop.
-    let present = tokio::fs::symlink_metadata(worktree).await.is_ok();
-    let (committed_changes, rescue_branch) = if present {
-        (
-            commit_uncommitted_work(worktree, branch).await?,
-            rescue_detached_head(project, worktree, branch).await?,
+        move_path(
+            &checkout.work_tree().join(parsed.as_path()),
+            &keep_dir.join(parsed.as_path()),
         )
-    } else {
-        (false, None)
-    };
-    // Twice `--force`: the work is committed, so neither changes nor a lock may keep the directory.
-    Git::at(project)?
-        .run([
-            os("worktree"),
-            os("remove"),
-            os("--force"),
-            os("--force"),
-            os("--"),
-            worktree.as_os_str(),
-        ])
         .await?;
-    let branch_kept = match branch {
-        Some(branch) => settle_branch(project, branch).await?,
-        None => false,
-    };
-    Ok(Removal {
-        committed_changes,
-        branch_kept,
-        rescue_branch,
-    })
+        kept.push(relative);
+    }
+    Ok(kept)
 }
 
-/// Commits everything uncommitted in `worktree` onto whatever it has checked out.
+fn is_disposable(relative: &str) -> bool {
+    relative
+        .split('/')
+        .any(|part| DISPOSABLE_DIRS.contains(&part))
+}
+
+fn split_nul(bytes: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(bytes)
+        .split('\0')
+        .filter(|entry| !entry.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Commits everything uncommitted in the worktree onto whatever it has checked out.
 async fn commit_uncommitted_work(
-    worktree: &Path,
-    branch: Option<&BranchName>,
+    checkout: &Checkout,
+    branch: &BranchName,
 ) -> Result<bool, GitError> {
-    let git = platform_git(worktree).await?;
+    let git = platform_git(checkout).await?;
     git.run(["add", "--all"]).await?;
     let staged = git
         .run_accepting(["diff", "--cached", "--quiet", "--no-ext-diff"], &[0, 1])
@@ -280,152 +381,214 @@ async fn commit_uncommitted_work(
     if staged.code == 0 {
         return Ok(false);
     }
-    let name = branch.map_or_else(|| worktree.display().to_string(), ToString::to_string);
-    let message = format!("agentyard: uncommitted work of session {name}");
+    let message = format!("agentyard: uncommitted work of session {branch}");
     git.run(["commit", "--quiet", "--no-verify", "-m", &message])
         .await?;
     Ok(true)
 }
 
-/// When the worktree's `HEAD` is detached on commits no branch holds, keeps them on a new branch:
-/// removing the worktree would otherwise leave them reachable from nothing.
-async fn rescue_detached_head(
-    project: &Path,
-    worktree: &Path,
-    branch: Option<&BranchName>,
-) -> Result<Option<BranchName>, GitError> {
-    let git = Git::at(worktree)?;
-    let symbolic = git
-        .run_accepting(["symbolic-ref", "--quiet", "HEAD"], &[0, 1])
-        .await?;
-    if symbolic.code == 0 {
-        return Ok(None);
-    }
-    let Some(head) = head_commit(worktree).await? else {
-        return Ok(None);
-    };
-    let holders = Git::at(project)?
+/// Fetches the session's branches (and a detached `HEAD`) into the project: the session branch
+/// as itself, any other tip that no branch of the project holds on a new branch. Returns those.
+async fn import_branches(
+    main: &Checkout,
+    git_dir: &Path,
+    branch: &BranchName,
+) -> Result<Vec<BranchName>, GitError> {
+    let git = Git::at(main);
+    let staging = format!("{IMPORT_REFS}/{}", branch.as_str().replace('/', "-"));
+    git.run([
+        OsStr::new("fetch"),
+        OsStr::new("--no-tags"),
+        OsStr::new("--no-write-fetch-head"),
+        OsStr::new("--quiet"),
+        OsStr::new("--end-of-options"),
+        git_dir.as_os_str(),
+        OsStr::new(&format!("+HEAD:{staging}/HEAD")),
+        OsStr::new(&format!("+refs/heads/*:{staging}/heads/*")),
+    ])
+    .await?;
+    let listed = git
         .text([
             "for-each-ref",
-            "--format=%(refname)",
-            "--contains",
-            &head,
-            "refs/heads",
+            "--format=%(objectname) %(refname)",
+            &format!("{staging}/"),
         ])
         .await?;
-    if !holders.trim().is_empty() {
-        return Ok(None);
-    }
-    let prefix = branch.map_or("agentyard/worktree", BranchName::as_str);
-    let rescue = BranchName::parse(&format!("{prefix}-detached-{}", &head[..8]))
-        .map_err(|error| GitError::InvalidBranch(error.to_string()))?;
-    Git::at(project)?
-        .run(["branch", "--", rescue.as_str(), &head])
+    let imported: Vec<(String, String)> = listed
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(sha, name)| (sha.to_owned(), name.to_owned()))
+        .collect();
+    let session_ref = format!("{staging}/heads/{branch}");
+    if let Some((sha, _)) = imported.iter().find(|(_, name)| *name == session_ref) {
+        git.run([
+            "update-ref",
+            "--no-deref",
+            "--end-of-options",
+            &format!("refs/heads/{branch}"),
+            sha,
+        ])
         .await?;
-    Ok(Some(rescue))
+    }
+    let mut rescued = Vec::new();
+    for (sha, name) in &imported {
+        if *name == session_ref || !holds_unique_work(main, sha, &staging).await? {
+            continue;
+        }
+        let label = name
+            .strip_prefix(&format!("{staging}/"))
+            .unwrap_or("work")
+            .trim_start_matches("heads/")
+            .replace('/', "-");
+        let rescue = rescue_name(main, branch, &label, sha).await?;
+        git.run([
+            "update-ref",
+            "--no-deref",
+            "--end-of-options",
+            &format!("refs/heads/{rescue}"),
+            sha,
+        ])
+        .await?;
+        rescued.push(rescue);
+    }
+    for (_, name) in &imported {
+        git.run(["update-ref", "--no-deref", "-d", "--end-of-options", name])
+            .await?;
+    }
+    Ok(rescued)
+}
+
+/// Whether `sha` holds commits that no branch, tag or remote of the project holds.
+async fn holds_unique_work(main: &Checkout, sha: &str, staging: &str) -> Result<bool, GitError> {
+    let exclude = format!("--exclude={staging}/*");
+    let counted = Git::at(main)
+        .text(["rev-list", "--count", sha, "--not", &exclude, "--all", "--"])
+        .await?;
+    Ok(counted.trim().parse::<u64>().unwrap_or(1) > 0)
+}
+
+/// A free branch name `session/<id8>-<label>` for rescued work.
+async fn rescue_name(
+    main: &Checkout,
+    branch: &BranchName,
+    label: &str,
+    sha: &str,
+) -> Result<BranchName, GitError> {
+    let short = &sha[..sha.len().min(8)];
+    for candidate in [
+        format!("{branch}-{label}"),
+        format!("{branch}-{label}-{short}"),
+        format!("{branch}-rescued-{short}"),
+    ] {
+        let Ok(name) = BranchName::parse(&candidate) else {
+            continue;
+        };
+        if resolve_commit(main, &format!("refs/heads/{name}"))
+            .await?
+            .is_none()
+        {
+            return Ok(name);
+        }
+    }
+    BranchName::parse(&format!("{branch}-rescued-{sha}"))
+        .map_err(|error| GitError::InvalidBranch(error.to_string()))
 }
 
 /// Deletes `branch` when it holds no commits beyond its base; returns whether it was kept.
-async fn settle_branch(project: &Path, branch: &BranchName) -> Result<bool, GitError> {
-    if !branch_exists(project, branch).await? {
+async fn settle_branch(
+    main: &Checkout,
+    branch: &BranchName,
+    base_commit: Option<&str>,
+) -> Result<bool, GitError> {
+    let reference = format!("refs/heads/{branch}");
+    if resolve_commit(main, &reference).await?.is_none() {
         return Ok(false);
     }
-    if commits_beyond_base(project, branch).await? > 0 {
+    if commits_beyond_base(main, &reference, base_commit).await? > 0 {
         return Ok(true);
     }
-    let deleted = Git::at(project)?
+    let deleted = Git::at(main)
         .run(["branch", "--quiet", "-D", "--", branch.as_str()])
         .await;
     match deleted {
         Ok(_) => Ok(false),
         Err(error) => {
-            // Typically the branch is checked out in another worktree: keeping it loses nothing.
+            // Typically the branch is checked out in the main checkout: keeping it loses nothing.
             tracing::warn!(%branch, %error, "session branch without new commits was kept");
             Ok(true)
         }
     }
 }
 
-/// Commits on `branch` beyond its recorded base; without a recorded base (a branch this crate did
-/// not create), commits that no other ref holds.
-async fn commits_beyond_base(project: &Path, branch: &BranchName) -> Result<u64, GitError> {
-    let git = Git::at(project)?;
-    let reference = format!("refs/heads/{branch}");
-    let counted = match recorded_base(project, branch).await? {
+/// Commits on `reference` beyond the recorded base; without one, commits that no other ref holds.
+async fn commits_beyond_base(
+    main: &Checkout,
+    reference: &str,
+    base_commit: Option<&str>,
+) -> Result<u64, GitError> {
+    let git = Git::at(main);
+    let base = match base_commit {
+        Some(base) => resolve_commit(main, base).await?,
+        None => None,
+    };
+    let counted = match base {
         Some(base) => {
-            git.run_accepting(
-                ["rev-list", "--count", &format!("{base}..{reference}"), "--"],
-                &[0, 128],
-            )
-            .await?
+            git.text(["rev-list", "--count", &format!("{base}..{reference}"), "--"])
+                .await?
         }
         None => {
             let exclude = format!("--exclude={reference}");
-            git.run_accepting(
-                [
-                    "rev-list", "--count", &reference, "--not", &exclude, "--all", "--",
-                ],
-                &[0],
-            )
+            git.text([
+                "rev-list", "--count", reference, "--not", &exclude, "--all", "--",
+            ])
             .await?
         }
     };
-    if counted.code != 0 {
-        // The recorded base is gone (history rewritten and collected): keep the branch to be safe.
-        return Ok(1);
-    }
-    Ok(counted.text().trim().parse().unwrap_or(1))
+    Ok(counted.trim().parse().unwrap_or(1))
 }
 
-async fn branch_exists(project: &Path, branch: &BranchName) -> Result<bool, GitError> {
-    let reference = format!("refs/heads/{branch}");
-    let found = Git::at(project)?
-        .run_accepting(["show-ref", "--verify", "--quiet", &reference], &[0, 1])
+/// The branch `HEAD` of a checkout names, or `None` when it is detached.
+pub(crate) async fn current_branch(checkout: &Checkout) -> Result<Option<String>, GitError> {
+    let found = Git::at(checkout)
+        .run_accepting(["symbolic-ref", "--quiet", "--short", "HEAD"], &[0, 1])
         .await?;
-    Ok(found.code == 0)
+    let name = found.text().trim().to_owned();
+    Ok((found.code == 0 && !name.is_empty()).then_some(name))
 }
 
-async fn recorded_base(project: &Path, branch: &BranchName) -> Result<Option<String>, GitError> {
-    let key = format!("branch.{branch}.{BASE_VARIABLE}");
-    let found = Git::at(project)?
-        .run_accepting(["config", "--get", &key], &[0, 1])
-        .await?;
-    let base = found.text().trim().to_owned();
-    Ok((found.code == 0 && !base.is_empty()).then_some(base))
-}
-
-/// Records the base commit of a new session branch in the repository's configuration.
-///
-/// Sessions of one project may start at the same moment, and git refuses to write its config
-/// while another process holds `config.lock`, so a lock conflict is retried for a short while.
-async fn record_base(project: &Path, branch: &BranchName, base: &str) -> Result<(), GitError> {
-    let key = format!("branch.{branch}.{BASE_VARIABLE}");
-    let git = Git::at(project)?;
-    let mut attempts = 0;
-    loop {
-        match git.run(["config", &key, base]).await {
-            Err(GitError::CommandFailed { stderr, .. })
-                if attempts < 20 && stderr.contains("could not lock config file") =>
-            {
-                attempts += 1;
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            result => return result.map(drop),
+/// The directories under `<project>/.worktrees`, with the session each is named after.
+pub async fn worktree_dirs(project: &Path) -> Result<Vec<(PathBuf, Option<SessionId>)>, GitError> {
+    let directory = project.join(WORKTREES_DIR);
+    let io_error = |source| GitError::Io {
+        path: directory.clone(),
+        source,
+    };
+    let mut entries = match tokio::fs::read_dir(&directory).await {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(io_error(error)),
+    };
+    let mut found = Vec::new();
+    while let Some(entry) = entries.next_entry().await.map_err(io_error)? {
+        if entry.file_type().await.map_err(io_error)?.is_dir() {
+            let session = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.parse::<SessionId>().ok());
+            found.push((entry.path(), session));
         }
     }
+    found.sort();
+    Ok(found)
 }
 
 /// Appends `.worktrees` to the project's `.gitignore` unless it is already listed there.
 async fn ignore_worktrees_dir(project: &Path) -> Result<(), GitError> {
     let path = project.join(".gitignore");
-    let io_error = |source| GitError::Io {
-        path: path.clone(),
-        source,
-    };
     let existing = match tokio::fs::read_to_string(&path).await {
         Ok(text) => text,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(error) => return Err(io_error(error)),
+        Err(source) => return Err(GitError::Io { path, source }),
     };
     let listed = existing.lines().any(|line| {
         let line = line.trim();
@@ -440,74 +603,102 @@ async fn ignore_worktrees_dir(project: &Path) -> Result<(), GitError> {
     } else {
         "\n"
     };
-    let appended = format!("{existing}{separator}{WORKTREES_DIR}\n");
-    tokio::fs::write(&path, appended).await.map_err(io_error)
+    write(&path, &format!("{existing}{separator}{WORKTREES_DIR}\n")).await
 }
 
-/// One entry of `git worktree list --porcelain -z`.
-#[derive(Debug, PartialEq, Eq)]
-struct WorktreeEntry {
-    path: PathBuf,
-    /// The checked-out branch without `refs/heads/`; `None` when `HEAD` is detached.
-    branch: Option<String>,
-}
-
-async fn list_worktrees(project: &Path) -> Result<Vec<WorktreeEntry>, GitError> {
-    let stdout = Git::at(project)?
-        .run(["worktree", "list", "--porcelain", "-z"])
-        .await?;
-    Ok(parse_worktree_list(&String::from_utf8_lossy(&stdout)))
-}
-
-/// Parses NUL-separated attribute lines, with an empty field between worktrees.
-fn parse_worktree_list(text: &str) -> Vec<WorktreeEntry> {
-    let mut entries = Vec::new();
-    for field in text.split('\0') {
-        if let Some(path) = field.strip_prefix("worktree ") {
-            entries.push(WorktreeEntry {
-                path: PathBuf::from(path),
-                branch: None,
-            });
-        } else if let Some(reference) = field.strip_prefix("branch ")
-            && let Some(entry) = entries.last_mut()
-        {
-            let name = reference.strip_prefix("refs/heads/").unwrap_or(reference);
-            entry.branch = Some(name.to_owned());
+/// Moves `from` to `to` (parents created), copying across filesystems; symbolic links are moved
+/// as links, never followed.
+async fn move_path(from: &Path, to: &Path) -> Result<(), GitError> {
+    let (from, to) = (from.to_path_buf(), to.to_path_buf());
+    tokio::task::spawn_blocking(move || {
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).map_err(|source| io_error(parent, source))?;
         }
-    }
-    entries
+        match std::fs::rename(&from, &to) {
+            Ok(()) => Ok(()),
+            Err(error) if error.raw_os_error() == Some(18) => {
+                // EXDEV: the keep directory is on another filesystem than the project.
+                copy_tree(&from, &to)?;
+                remove_blocking(&from)
+            }
+            Err(source) => Err(io_error(&from, source)),
+        }
+    })
+    .await
+    .map_err(|error| GitError::Io {
+        path: PathBuf::new(),
+        source: std::io::Error::other(error),
+    })?
 }
 
-async fn subdirectories(directory: &Path) -> Result<Vec<PathBuf>, GitError> {
-    let io_error = |source| GitError::Io {
-        path: directory.to_owned(),
+fn copy_tree(from: &Path, to: &Path) -> Result<(), GitError> {
+    let metadata = std::fs::symlink_metadata(from).map_err(|source| io_error(from, source))?;
+    if metadata.file_type().is_symlink() {
+        let target = std::fs::read_link(from).map_err(|source| io_error(from, source))?;
+        std::os::unix::fs::symlink(target, to).map_err(|source| io_error(to, source))
+    } else if metadata.is_dir() {
+        std::fs::create_dir_all(to).map_err(|source| io_error(to, source))?;
+        for entry in std::fs::read_dir(from).map_err(|source| io_error(from, source))? {
+            let entry = entry.map_err(|source| io_error(from, source))?;
+            copy_tree(&entry.path(), &to.join(entry.file_name()))?;
+        }
+        Ok(())
+    } else if metadata.is_file() {
+        std::fs::copy(from, to)
+            .map(drop)
+            .map_err(|source| io_error(from, source))
+    } else {
+        // Sockets, fifos and devices hold no work.
+        Ok(())
+    }
+}
+
+fn remove_blocking(path: &Path) -> Result<(), GitError> {
+    let metadata = match std::fs::symlink_metadata(path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(io_error(path, source)),
+    };
+    // `remove_dir_all` never follows symbolic links; a link or file is removed as itself.
+    let removed = if metadata.is_dir() {
+        std::fs::remove_dir_all(path)
+    } else {
+        std::fs::remove_file(path)
+    };
+    removed.map_err(|source| io_error(path, source))
+}
+
+async fn remove_tree(path: &Path) -> Result<(), GitError> {
+    let path = path.to_path_buf();
+    tokio::task::spawn_blocking(move || remove_blocking(&path))
+        .await
+        .map_err(|error| GitError::Io {
+            path: PathBuf::new(),
+            source: std::io::Error::other(error),
+        })?
+}
+
+async fn create_dir(path: &Path) -> Result<(), GitError> {
+    tokio::fs::create_dir_all(path)
+        .await
+        .map_err(|source| io_error(path, source))
+}
+
+async fn write(path: &Path, text: &str) -> Result<(), GitError> {
+    write_bytes(path, text.as_bytes()).await
+}
+
+async fn write_bytes(path: &Path, bytes: &[u8]) -> Result<(), GitError> {
+    tokio::fs::write(path, bytes)
+        .await
+        .map_err(|source| io_error(path, source))
+}
+
+fn io_error(path: &Path, source: std::io::Error) -> GitError {
+    GitError::Io {
+        path: path.to_owned(),
         source,
-    };
-    let mut entries = match tokio::fs::read_dir(directory).await {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(io_error(error)),
-    };
-    let mut directories = Vec::new();
-    while let Some(entry) = entries.next_entry().await.map_err(io_error)? {
-        if entry.file_type().await.map_err(io_error)?.is_dir() {
-            directories.push(entry.path());
-        }
     }
-    directories.sort();
-    Ok(directories)
-}
-
-/// Whether two paths name the same place, looking through symbolic links where they exist.
-fn same_path(left: &Path, right: &Path) -> bool {
-    match (std::fs::canonicalize(left), std::fs::canonicalize(right)) {
-        (Ok(left), Ok(right)) => left == right,
-        _ => left == right,
-    }
-}
-
-fn os(text: &str) -> &std::ffi::OsStr {
-    std::ffi::OsStr::new(text)
 }
 
 #[cfg(test)]
@@ -529,35 +720,20 @@ mod tests {
     }
 
     #[test]
-    fn the_work_path_is_the_worktree_when_there_is_one() {
-        let project = Path::new("/p");
-        let worktree = Path::new("/p/.worktrees/x");
-        assert_eq!(session_work_path(project, Some(worktree)), worktree);
-        assert_eq!(session_work_path(project, None), project);
+    fn build_output_is_disposable_and_secrets_are_not() {
+        assert!(is_disposable("node_modules"));
+        assert!(is_disposable("web/node_modules/react/index.js"));
+        assert!(is_disposable("crates/x/target"));
+        assert!(!is_disposable(".env"));
+        assert!(!is_disposable("config/.env.local"));
+        assert!(!is_disposable("targets.txt"));
     }
 
     #[test]
-    fn worktree_list_parses_branches_and_detached_heads() {
-        let text = "worktree /p\0HEAD abc\0branch refs/heads/main\0\0\
-                    worktree /p/.worktrees/a b\0HEAD def\0detached\0\0\
-                    worktree /p/.worktrees/c\0HEAD 123\0branch refs/heads/session/c\0locked\0\0";
-        let entries = parse_worktree_list(text);
-        assert_eq!(
-            entries,
-            vec![
-                WorktreeEntry {
-                    path: "/p".into(),
-                    branch: Some("main".into())
-                },
-                WorktreeEntry {
-                    path: "/p/.worktrees/a b".into(),
-                    branch: None
-                },
-                WorktreeEntry {
-                    path: "/p/.worktrees/c".into(),
-                    branch: Some("session/c".into())
-                },
-            ]
-        );
+    fn session_git_dirs_keep_the_projects_object_format() {
+        assert!(session_config("").contains("repositoryformatversion = 0"));
+        let sha256 = session_config("sha256");
+        assert!(sha256.contains("repositoryformatversion = 1"));
+        assert!(sha256.contains("objectformat = sha256"));
     }
 }

@@ -21,7 +21,9 @@ fn entry(path: &str, status: FileState, staged: bool) -> FileStatus {
 #[tokio::test]
 async fn status_of_a_plain_directory_says_it_is_not_a_repository() {
     let dir = tempfile::tempdir().unwrap();
-    let status = git::status(dir.path()).await.unwrap();
+    let status = git::status(&git::Checkout::main(dir.path()).unwrap())
+        .await
+        .unwrap();
     assert!(!status.is_git_repo);
     assert!(status.files.is_empty());
 }
@@ -37,7 +39,7 @@ async fn status_lists_staged_unstaged_and_untracked_files() {
     std::fs::remove_file(repo.path.join("gone.txt")).unwrap();
     repo.write("dir/new file.txt", "new");
 
-    let status = git::status(&repo.path).await.unwrap();
+    let status = git::status(&repo.checkout()).await.unwrap();
     assert!(status.is_git_repo);
     assert_eq!(status.branch.as_deref(), Some("main"));
     assert_eq!((status.ahead, status.behind), (None, None));
@@ -59,20 +61,20 @@ async fn diff_shows_unstaged_staged_and_untracked_changes() {
     repo.commit_file("a.txt", "one\n");
     repo.write("a.txt", "two\n");
 
-    let unstaged = git::diff(&repo.path, Some(&rel("a.txt")), false)
+    let unstaged = git::diff(&repo.checkout(), Some(&rel("a.txt")), false)
         .await
         .unwrap();
     assert!(unstaged.contains("-one\n+two"), "{unstaged}");
-    assert_eq!(git::diff(&repo.path, None, true).await.unwrap(), "");
+    assert_eq!(git::diff(&repo.checkout(), None, true).await.unwrap(), "");
 
-    git::stage(&repo.path, &[rel("a.txt")]).await.unwrap();
-    let staged = git::diff(&repo.path, Some(&rel("a.txt")), true)
+    git::stage(&repo.checkout(), &[rel("a.txt")]).await.unwrap();
+    let staged = git::diff(&repo.checkout(), Some(&rel("a.txt")), true)
         .await
         .unwrap();
     assert!(staged.contains("+two"), "{staged}");
 
     repo.write("fresh.txt", "hello\n");
-    let fresh = git::diff(&repo.path, Some(&rel("fresh.txt")), false)
+    let fresh = git::diff(&repo.checkout(), Some(&rel("fresh.txt")), false)
         .await
         .unwrap();
     assert!(fresh.contains("new file mode"), "{fresh}");
@@ -84,20 +86,24 @@ async fn diff_shows_unstaged_staged_and_untracked_changes() {
 async fn stage_and_unstage_work_before_the_first_commit() {
     let repo = TestRepo::empty();
     repo.write("first.txt", "1");
-    git::stage(&repo.path, &[rel("first.txt")]).await.unwrap();
-    let status = git::status(&repo.path).await.unwrap();
+    git::stage(&repo.checkout(), &[rel("first.txt")])
+        .await
+        .unwrap();
+    let status = git::status(&repo.checkout()).await.unwrap();
     assert_eq!(
         status.files,
         vec![entry("first.txt", FileState::Added, true)]
     );
 
-    git::unstage(&repo.path, &[rel("first.txt")]).await.unwrap();
-    let status = git::status(&repo.path).await.unwrap();
+    git::unstage(&repo.checkout(), &[rel("first.txt")])
+        .await
+        .unwrap();
+    let status = git::status(&repo.checkout()).await.unwrap();
     assert_eq!(
         status.files,
         vec![entry("first.txt", FileState::Untracked, false)]
     );
-    assert!(git::log(&repo.path, 10).await.unwrap().is_empty());
+    assert!(git::log(&repo.checkout(), 10).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -108,10 +114,10 @@ async fn staged_deletions_and_glob_like_names_are_taken_literally() {
     repo.write("*", "star");
     repo.write("other.txt", "other");
 
-    git::stage(&repo.path, &[rel("old.txt"), rel("*")])
+    git::stage(&repo.checkout(), &[rel("old.txt"), rel("*")])
         .await
         .unwrap();
-    let status = git::status(&repo.path).await.unwrap();
+    let status = git::status(&repo.checkout()).await.unwrap();
     assert_eq!(
         status.files,
         vec![
@@ -126,9 +132,11 @@ async fn staged_deletions_and_glob_like_names_are_taken_literally() {
 async fn commit_refuses_an_empty_message_and_an_empty_index() {
     let repo = TestRepo::new().await;
     repo.write("a.txt", "a");
-    let error = git::commit(&repo.path, "  \n").await.unwrap_err();
+    let error = git::commit(&repo.checkout(), "  \n").await.unwrap_err();
     assert!(matches!(error, GitError::EmptyCommitMessage), "{error}");
-    let error = git::commit(&repo.path, "nothing staged").await.unwrap_err();
+    let error = git::commit(&repo.checkout(), "nothing staged")
+        .await
+        .unwrap_err();
     assert!(matches!(error, GitError::NothingToCommit), "{error}");
 }
 
@@ -136,11 +144,11 @@ async fn commit_refuses_an_empty_message_and_an_empty_index() {
 async fn commit_records_staged_changes_under_the_repository_identity() {
     let repo = TestRepo::new().await;
     repo.write("a.txt", "a");
-    git::stage(&repo.path, &[rel("a.txt")]).await.unwrap();
-    let hash = git::commit(&repo.path, "Add a").await.unwrap();
+    git::stage(&repo.checkout(), &[rel("a.txt")]).await.unwrap();
+    let hash = git::commit(&repo.checkout(), "Add a").await.unwrap();
     assert_eq!(hash, repo.git(&["rev-parse", "HEAD"]).trim());
 
-    let log = git::log(&repo.path, 10).await.unwrap();
+    let log = git::log(&repo.checkout(), 10).await.unwrap();
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].hash, hash);
     assert!(hash.starts_with(&log[0].short_hash));
@@ -148,14 +156,14 @@ async fn commit_records_staged_changes_under_the_repository_identity() {
     assert_eq!(log[0].author, "Test Person");
     assert!(log[0].date.contains('T'), "RFC 3339: {}", log[0].date);
     assert_eq!(log[1].message, "Initial commit");
-    assert_eq!(git::log(&repo.path, 1).await.unwrap().len(), 1);
+    assert_eq!(git::log(&repo.checkout(), 1).await.unwrap().len(), 1);
 }
 
 #[tokio::test]
 async fn branches_are_listed_and_checked_out() {
     let repo = TestRepo::new().await;
     repo.git(&["branch", "feature/x"]);
-    let branches = git::branches(&repo.path).await.unwrap();
+    let branches = git::branches(&repo.checkout()).await.unwrap();
     let listed: Vec<_> = branches
         .iter()
         .map(|branch| (branch.name.as_str(), branch.current, branch.remote))
@@ -165,13 +173,13 @@ async fn branches_are_listed_and_checked_out() {
         vec![("feature/x", false, false), ("main", true, false)]
     );
 
-    git::checkout(&repo.path, &BranchName::parse("feature/x").unwrap())
+    git::checkout(&repo.checkout(), &BranchName::parse("feature/x").unwrap())
         .await
         .unwrap();
-    let status = git::status(&repo.path).await.unwrap();
+    let status = git::status(&repo.checkout()).await.unwrap();
     assert_eq!(status.branch.as_deref(), Some("feature/x"));
 
-    let error = git::checkout(&repo.path, &BranchName::parse("missing").unwrap())
+    let error = git::checkout(&repo.checkout(), &BranchName::parse("missing").unwrap())
         .await
         .unwrap_err();
     assert!(matches!(error, GitError::InvalidBranch(_)), "{error}");
@@ -186,17 +194,17 @@ async fn a_remote_branch_is_checked_out_as_a_tracking_branch() {
     clone.git(&["remote", "add", "origin", url]);
     clone.git(&["fetch", "--quiet", "origin"]);
 
-    let branches = git::branches(&clone.path).await.unwrap();
+    let branches = git::branches(&clone.checkout()).await.unwrap();
     assert!(
         branches
             .iter()
             .any(|b| b.name == "origin/shared" && b.remote)
     );
 
-    git::checkout(&clone.path, &BranchName::parse("shared").unwrap())
+    git::checkout(&clone.checkout(), &BranchName::parse("shared").unwrap())
         .await
         .unwrap();
-    let status = git::status(&clone.path).await.unwrap();
+    let status = git::status(&clone.checkout()).await.unwrap();
     assert_eq!(status.branch.as_deref(), Some("shared"));
     assert_eq!((status.ahead, status.behind), (Some(0), Some(0)));
 }
@@ -204,7 +212,9 @@ async fn a_remote_branch_is_checked_out_as_a_tracking_branch() {
 #[tokio::test]
 async fn operations_on_a_plain_directory_say_it_is_not_a_repository() {
     let dir = tempfile::tempdir().unwrap();
-    let error = git::log(dir.path(), 5).await.unwrap_err();
+    let error = git::log(&git::Checkout::main(dir.path()).unwrap(), 5)
+        .await
+        .unwrap_err();
     assert!(matches!(error, GitError::NotARepository(_)), "{error}");
     assert!(error.to_string().contains("git init"), "{error}");
 }
@@ -225,7 +235,7 @@ async fn hooks_in_the_repository_never_run() {
     std::fs::set_permissions(&hook, permissions).unwrap();
 
     repo.write("a.txt", "a");
-    git::stage(&repo.path, &[rel("a.txt")]).await.unwrap();
-    git::commit(&repo.path, "no hook").await.unwrap();
+    git::stage(&repo.checkout(), &[rel("a.txt")]).await.unwrap();
+    git::commit(&repo.checkout(), "no hook").await.unwrap();
     assert!(!marker.exists());
 }

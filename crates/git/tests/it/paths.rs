@@ -29,9 +29,11 @@ async fn a_symlink_that_points_outside_is_refused() {
         let error = git::resolve_inside(&repo.path, &rel(path)).unwrap_err();
         assert!(matches!(error, GitError::PathOutside(_)), "{path}: {error}");
     }
-    let error = git::stage(&repo.path, &[rel("secret")]).await.unwrap_err();
+    let error = git::stage(&repo.checkout(), &[rel("secret")])
+        .await
+        .unwrap_err();
     assert!(matches!(error, GitError::PathOutside(_)), "{error}");
-    let error = git::diff(&repo.path, Some(&rel("escape/secret")), false)
+    let error = git::diff(&repo.checkout(), Some(&rel("escape/secret")), false)
         .await
         .unwrap_err();
     assert!(matches!(error, GitError::PathOutside(_)), "{error}");

@@ -76,12 +76,18 @@ async fn without_any_identity_platform_commits_are_by_agentyard() {
         "Agentyard <agentyard@localhost>"
     );
     std::fs::write(path.join("a.txt"), "a").unwrap();
-    git::stage(&path, &[domain::RelPath::parse("a.txt").unwrap()])
-        .await
-        .unwrap();
-    git::commit(&path, "user commit without identity")
-        .await
-        .unwrap();
+    git::stage(
+        &git::Checkout::main(&path).unwrap(),
+        &[domain::RelPath::parse("a.txt").unwrap()],
+    )
+    .await
+    .unwrap();
+    git::commit(
+        &git::Checkout::main(&path).unwrap(),
+        "user commit without identity",
+    )
+    .await
+    .unwrap();
     assert_eq!(
         run_git(&path, &["log", "-1", "--format=%ae"]).trim(),
         "agentyard@localhost"
@@ -109,6 +115,27 @@ async fn relative_paths_are_refused() {
         .unwrap_err();
     assert!(matches!(error, GitError::InvalidPath(_)), "{error}");
     assert!(!git::is_repository(Path::new(".")).await);
-    let error = git::status(Path::new("relative")).await.unwrap_err();
+    let error = git::Checkout::main(Path::new("relative")).unwrap_err();
     assert!(matches!(error, GitError::InvalidPath(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_project_whose_git_is_a_file_or_a_link_is_not_one_the_platform_acts_on() {
+    // A `.git` file could name any git directory, an agent's among them.
+    let repo = TestRepo::new().await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let linked = elsewhere.path().join("linked");
+    std::fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(repo.path.join(".git"), linked.join(".git")).unwrap();
+    assert!(!git::is_repository(&linked).await);
+    let gitfile = elsewhere.path().join("gitfile");
+    std::fs::create_dir(&gitfile).unwrap();
+    std::fs::write(
+        gitfile.join(".git"),
+        format!("gitdir: {}\n", repo.path.join(".git").display()),
+    )
+    .unwrap();
+    assert!(!git::is_repository(&gitfile).await);
+    let error = git::init_repository(&gitfile).await.unwrap_err();
+    assert!(matches!(error, GitError::NotARepository(_)), "{error}");
 }

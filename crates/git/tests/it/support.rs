@@ -9,6 +9,8 @@ pub struct TestRepo {
     // Held so the directory lives as long as the test.
     _dir: TempDir,
     pub path: PathBuf,
+    /// Stands for the platform's data dir: session git directories and kept files live here.
+    pub data: PathBuf,
 }
 
 impl TestRepo {
@@ -19,7 +21,12 @@ impl TestRepo {
         git::init_repository(&path).await.expect("init_repository");
         run_git(&path, &["config", "user.name", "Test Person"]);
         run_git(&path, &["config", "user.email", "test@example.com"]);
-        Self { _dir: dir, path }
+        let data = dir.path().join("data");
+        Self {
+            _dir: dir,
+            path,
+            data,
+        }
     }
 
     /// A repository with a local identity and no commit at all.
@@ -30,7 +37,51 @@ impl TestRepo {
         run_git(&path, &["init", "--quiet", "--initial-branch=main"]);
         run_git(&path, &["config", "user.name", "Test Person"]);
         run_git(&path, &["config", "user.email", "test@example.com"]);
-        Self { _dir: dir, path }
+        let data = dir.path().join("data");
+        Self {
+            _dir: dir,
+            path,
+            data,
+        }
+    }
+
+    /// The main checkout, as the platform names it to git.
+    pub fn checkout(&self) -> git::Checkout {
+        git::Checkout::main(&self.path).unwrap()
+    }
+
+    /// Where the platform keeps the git directory of `session`'s worktree.
+    pub fn git_dir(&self, session: domain::SessionId) -> PathBuf {
+        self.data.join(session.to_string()).join("git")
+    }
+
+    /// Where the files git does not track of `session`'s worktree are kept.
+    pub fn keep_dir(&self, session: domain::SessionId) -> PathBuf {
+        self.data.join(session.to_string()).join("kept")
+    }
+
+    pub async fn create_worktree(&self, session: domain::SessionId) -> git::Worktree {
+        git::create_worktree(&self.path, session, &self.git_dir(session))
+            .await
+            .unwrap()
+    }
+
+    /// Finishes `worktree` as the platform does when its session ends.
+    pub async fn finish(
+        &self,
+        worktree: &git::Worktree,
+        session: domain::SessionId,
+    ) -> git::Finish {
+        git::finish_worktree(&git::SessionTree {
+            project: &self.path,
+            worktree: worktree.checkout.work_tree(),
+            git_dir: worktree.checkout.git_dir(),
+            branch: &worktree.branch,
+            base_commit: Some(&worktree.base_commit),
+            keep_dir: &self.keep_dir(session),
+        })
+        .await
+        .unwrap()
     }
 
     pub fn write(&self, relative: &str, content: &str) {
