@@ -62,6 +62,13 @@ pub struct Session {
     /// Set when the session works in its own worktree rather than the main checkout.
     pub worktree_path: Option<PathBuf>,
     pub branch: Option<String>,
+    /// The branch the main checkout had when the worktree was cut (`None` without a worktree).
+    pub base_branch: Option<String>,
+    /// The commit the session branch started from; commits beyond it are the session's work.
+    pub base_commit: Option<String>,
+    /// Where the files git does not track (ignored files, nested repositories) went when the
+    /// session's worktree was removed.
+    pub kept_path: Option<PathBuf>,
     /// The image explicitly requested for this session.
     pub docker_image: Option<String>,
     /// The image the last spawn actually used.

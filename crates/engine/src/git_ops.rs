@@ -9,7 +9,6 @@
 
 use crate::{Engine, EngineError};
 use domain::{BranchName, ProjectId, RelPath, SessionId};
-use std::path::PathBuf;
 
 /// The answers of the git operations, re-exported so callers need not depend on the `git` crate.
 pub use git::{
@@ -21,18 +20,19 @@ pub const DEFAULT_LOG_LIMIT: usize = 50;
 pub const MAX_LOG_LIMIT: usize = 1000;
 
 impl Engine {
-    /// The directory the git routes act on: the session's effective path, or the project's path.
+    /// The checkout the git routes act on: the session's effective one (its worktree with the git
+    /// directory the platform made for it, else the main checkout), or the project's.
     ///
     /// A session of another project is refused, so an id cannot be used to reach a work path
     /// the request does not claim.
-    pub async fn git_work_path(
+    pub async fn git_target(
         &self,
         project: ProjectId,
         session: Option<SessionId>,
-    ) -> Result<PathBuf, EngineError> {
+    ) -> Result<git::Checkout, EngineError> {
         let project = self.project(project).await?;
         let Some(session) = session else {
-            return Ok(project.path);
+            return Ok(git::Checkout::main(&project.path)?);
         };
         let session = self.session(session).await?;
         if session.project_id != project.id {
@@ -46,10 +46,10 @@ impl Engine {
         }
         // A worktree recorded but gone from disk stays the effective path: acting on the main
         // checkout instead would commit a session's request where that session does not work.
-        Ok(git::session_work_path(
-            &project.path,
-            session.worktree_path.as_deref(),
-        ))
+        Ok(match &session.worktree_path {
+            Some(worktree) => git::Checkout::session(worktree, &self.session_git_dir(session.id))?,
+            None => git::Checkout::main(&project.path)?,
+        })
     }
 
     pub async fn git_status(
@@ -57,7 +57,7 @@ impl Engine {
         project: ProjectId,
         session: Option<SessionId>,
     ) -> Result<GitStatus, EngineError> {
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::status(&work).await?)
     }
 
@@ -73,7 +73,7 @@ impl Engine {
             .filter(|path| !path.is_empty())
             .map(parse_path)
             .transpose()?;
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::diff(&work, path.as_ref(), staged).await?)
     }
 
@@ -82,7 +82,7 @@ impl Engine {
         project: ProjectId,
         session: Option<SessionId>,
     ) -> Result<Vec<GitBranch>, EngineError> {
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::branches(&work).await?)
     }
 
@@ -100,7 +100,7 @@ impl Engine {
                 format!("limit {limit} is too large; ask for at most {MAX_LOG_LIMIT} commits"),
             ));
         }
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::log(&work, limit).await?)
     }
 
@@ -111,7 +111,7 @@ impl Engine {
         paths: &[String],
     ) -> Result<(), EngineError> {
         let paths = parse_paths(paths)?;
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::stage(&work, &paths).await?)
     }
 
@@ -122,7 +122,7 @@ impl Engine {
         paths: &[String],
     ) -> Result<(), EngineError> {
         let paths = parse_paths(paths)?;
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::unstage(&work, &paths).await?)
     }
 
@@ -133,7 +133,7 @@ impl Engine {
         session: Option<SessionId>,
         message: &str,
     ) -> Result<String, EngineError> {
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::commit(&work, message).await?)
     }
 
@@ -145,7 +145,7 @@ impl Engine {
     ) -> Result<(), EngineError> {
         let branch = BranchName::parse(branch)
             .map_err(|error| EngineError::bad_request("invalid_branch", error.to_string()))?;
-        let work = self.git_work_path(project, session).await?;
+        let work = self.git_target(project, session).await?;
         Ok(git::checkout(&work, &branch).await?)
     }
 }

@@ -72,6 +72,10 @@ struct Inner {
     /// Write sessions that took their project's main checkout in this run of the platform
     /// (after a restart, a resumable session on the main checkout counts as holding it).
     main_checkout_claims: Mutex<HashSet<SessionId>>,
+    /// Sessions being ended (done or deleted): no turn may start while their worktree is finished.
+    /// Read and written only while `runs` is locked, so a message either starts its turn before
+    /// the session is marked (and that turn is cancelled with the session) or is refused.
+    ending: Mutex<HashSet<SessionId>>,
     /// When each session's last turn ended, for the idle timeout of its container.
     idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
     /// Tags of agent images being built now, so one tag is never built twice at once.
@@ -105,6 +109,7 @@ impl Engine {
                 runs: Mutex::new(HashMap::new()),
                 workspace_locks: Mutex::new(HashMap::new()),
                 main_checkout_claims: Mutex::new(HashSet::new()),
+                ending: Mutex::new(HashSet::new()),
                 idle_since: Mutex::new(HashMap::new()),
                 image_builds: Mutex::new(HashSet::new()),
                 endpoints: OnceLock::new(),
@@ -147,5 +152,15 @@ impl Engine {
             .data_dir
             .join("sessions")
             .join(session.to_string())
+    }
+
+    /// The git directory of a session's worktree, outside the project (see `git::create_worktree`).
+    pub fn session_git_dir(&self, session: SessionId) -> PathBuf {
+        self.session_state_dir(session).join("git")
+    }
+
+    /// Where the files git does not track are kept when the session's worktree is removed.
+    pub fn session_kept_dir(&self, session: SessionId) -> PathBuf {
+        self.session_state_dir(session).join("kept")
     }
 }

@@ -1,6 +1,7 @@
 //! Keeping the world in line with the store: at boot and periodically, containers and worktrees
 //! of sessions that are gone or done are removed, and idle sessions give their container back.
 
+use domain::BranchName;
 use crate::{Engine, EngineError};
 use domain::{SessionId, SessionStatus};
 use std::collections::HashSet;
@@ -91,7 +92,9 @@ impl Engine {
             .collect())
     }
 
-    /// Removes worktrees of sessions that are unknown or done, work committed to their branches first.
+    /// Finishes worktrees of sessions that are unknown or done, as ending a session does: their
+    /// work is committed and brought into the project, untracked files kept in the session's data
+    /// dir. A directory the platform did not make is left in place.
     ///
     /// Each project is swept under its workspace lock, with its live sessions read inside the lock:
     /// a snapshot taken before would not know a session whose worktree was created since.
@@ -104,10 +107,50 @@ impl Engine {
             let lock = self.workspace_lock(project.id);
             let _serialized = lock.lock().await;
             let live = self.live_sessions().await?;
-            match git::cleanup_stale_worktrees(&project.path, |id| live.contains(&id)).await {
-                Ok(paths) => removed += paths.len(),
+            let dirs = match git::worktree_dirs(&project.path).await {
+                Ok(dirs) => dirs,
                 Err(error) => {
-                    tracing::warn!(project = %project.id, %error, "could not clean stale worktrees")
+                    tracing::warn!(project = %project.id, %error, "could not list worktrees");
+                    continue;
+                }
+            };
+            for (path, session) in dirs {
+                let Some(session) = session.filter(|id| !live.contains(id)) else {
+                    continue;
+                };
+                let recorded = self.store().session(session).await?;
+                let branch = recorded
+                    .as_ref()
+                    .and_then(|session| session.branch.as_deref())
+                    .and_then(|name| BranchName::parse(name).ok())
+                    .unwrap_or_else(|| BranchName::for_session(session));
+                let base_commit = recorded.as_ref().and_then(|session| session.base_commit.clone());
+                let finished = git::finish_worktree(&git::SessionTree {
+                    project: &project.path,
+                    worktree: &path,
+                    git_dir: &self.session_git_dir(session),
+                    branch: &branch,
+                    base_commit: base_commit.as_deref(),
+                    keep_dir: &self.session_kept_dir(session),
+                })
+                .await;
+                match finished {
+                    Ok(finish) if !finish.left_in_place => {
+                        removed += 1;
+                        if recorded.is_some() {
+                            if !finish.kept_files.is_empty() {
+                                self.store()
+                                    .set_kept_path(session, &self.session_kept_dir(session))
+                                    .await?;
+                            }
+                            let kept = finish.branch_kept.then(|| branch.as_str());
+                            self.store().set_worktree(session, None, kept).await?;
+                        }
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        tracing::warn!(path = %path.display(), %error, "stale worktree could not be finished");
+                    }
                 }
             }
         }

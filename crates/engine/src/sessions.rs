@@ -150,42 +150,73 @@ impl Engine {
         Ok(self.store().messages(id).await?)
     }
 
-    /// Stops the session's turn and drops its queue, removes its container, and removes its
-    /// worktree, committing whatever was left uncommitted to the session branch first.
+    /// Ends a session: no turn starts while this runs; its running turn is stopped and its queue
+    /// dropped, its container removed, and its worktree finished without losing work (see
+    /// `git::finish_worktree`): uncommitted changes committed to the session branch, which is
+    /// brought into the project, and files git does not track kept in the session's data dir.
     pub(crate) async fn end_session(&self, session: &Session) -> Result<(), EngineError> {
-        self.cancel_turns(session.id).await;
-        self.runtime().release(session.id).await?;
-        self.close_endpoint(session.id).await;
+        self.end_turns(session.id).await;
+        let ended = self.finish_session(session.id).await;
+        self.inner
+            .ending
+            .lock()
+            .expect("ending lock")
+            .remove(&session.id);
+        ended
+    }
+
+    async fn finish_session(&self, id: SessionId) -> Result<(), EngineError> {
+        self.runtime().release(id).await?;
+        self.close_endpoint(id).await;
         self.inner
             .main_checkout_claims
             .lock()
             .expect("claims lock")
-            .remove(&session.id);
-        self.inner
-            .idle_since
-            .lock()
-            .expect("idle lock")
-            .remove(&session.id);
-        if let Some(worktree) = &session.worktree_path {
-            let project = self.project(session.project_id).await?;
-            let lock = self.workspace_lock(project.id);
-            let _serialized = lock.lock().await;
-            let branch = match &session.branch {
-                Some(branch) => BranchName::parse(branch)
-                    .map_err(|error| EngineError::unexpected(error.to_string()))?,
-                None => BranchName::for_session(session.id),
-            };
-            // Also when the directory is already gone: git's records of it (locked) must go too.
-            let removal = git::remove_worktree(&project.path, worktree, &branch).await?;
-            tracing::info!(
-                session = %session.id,
-                committed = removal.committed_changes,
-                branch_kept = removal.branch_kept,
-                "removed the session's worktree"
-            );
-            let kept = removal.branch_kept.then(|| branch.as_str());
-            self.store().set_worktree(session.id, None, kept).await?;
+            .remove(&id);
+        self.inner.idle_since.lock().expect("idle lock").remove(&id);
+        // Read again now that no turn can run: the last one may have made the worktree.
+        let session = self.session(id).await?;
+        let project = self.project(session.project_id).await?;
+        let Some(worktree) = &session.worktree_path else {
+            if git::is_repository(&project.path).await {
+                for undone in git::remove_redirects(&project.path.join(".git"))? {
+                    tracing::warn!(session = %id, %undone, "git settings restored at the end of a session");
+                }
+            }
+            return Ok(());
+        };
+        let lock = self.workspace_lock(project.id);
+        let _serialized = lock.lock().await;
+        let branch = match &session.branch {
+            Some(branch) => BranchName::parse(branch)
+                .map_err(|error| EngineError::unexpected(error.to_string()))?,
+            None => BranchName::for_session(id),
+        };
+        let keep_dir = self.session_kept_dir(id);
+        let finish = git::finish_worktree(&git::SessionTree {
+            project: &project.path,
+            worktree,
+            git_dir: &self.session_git_dir(id),
+            branch: &branch,
+            base_commit: session.base_commit.as_deref(),
+            keep_dir: &keep_dir,
+        })
+        .await?;
+        tracing::info!(
+            session = %id,
+            committed = finish.committed_changes,
+            branch_kept = finish.branch_kept,
+            rescued = ?finish.rescued,
+            kept_files = ?finish.kept_files,
+            kept_in = %keep_dir.display(),
+            left_in_place = finish.left_in_place,
+            "finished the session's worktree"
+        );
+        if !finish.kept_files.is_empty() {
+            self.store().set_kept_path(id, &keep_dir).await?;
         }
+        let kept = finish.branch_kept.then(|| branch.as_str());
+        self.store().set_worktree(id, None, kept).await?;
         Ok(())
     }
 }

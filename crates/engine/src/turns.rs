@@ -7,7 +7,7 @@
 //! reconnects gets the whole history from the store.
 
 use crate::context::{Workplace, system_prompt};
-use crate::runtime::{AgentProcess, CONTAINER_RUNTIME_DIR, Launch};
+use crate::runtime::{AgentProcess, CONTAINER_RUNTIME_DIR, Launch, WorkspaceAccess};
 use crate::{Engine, EngineError, EngineEvent, SessionEndpoint};
 use agent::{ContentBlock, Event, LineParser, PermissionDecision};
 use domain::{
@@ -74,7 +74,7 @@ pub(crate) struct SessionRun {
 /// Where a turn runs, decided at spawn.
 struct Workspace {
     path: PathBuf,
-    main_git_dir: Option<PathBuf>,
+    access: WorkspaceAccess,
     branch: Option<String>,
 }
 
@@ -98,6 +98,9 @@ impl Engine {
             return Err(EngineError::Conflict(
                 "the session is done; move it back to another column to continue it".to_owned(),
             ));
+        }
+        if self.is_ending(id) {
+            return Err(ending_conflict());
         }
         // Refused before anything is written when the Docker Engine is away (503 with remediation).
         self.runtime().ready().await?;
@@ -132,6 +135,9 @@ impl Engine {
         };
         let queued = {
             let mut runs = self.inner.runs.lock().expect("runs lock");
+            if self.is_ending(id) {
+                return Err(ending_conflict());
+            }
             match runs.get_mut(&id) {
                 Some(run) => {
                     run.queue.push_back(pending);
@@ -216,10 +222,16 @@ impl Engine {
         });
     }
 
-    /// Drops the session's queue, kills its running turn and waits until its worker has exited.
-    pub(crate) async fn cancel_turns(&self, id: SessionId) {
+    fn is_ending(&self, id: SessionId) -> bool {
+        self.inner.ending.lock().expect("ending lock").contains(&id)
+    }
+
+    /// Marks the session as ending (no new turn starts), drops its queue, kills its running turn
+    /// and waits until its worker has exited. [`Engine::ended`] lifts the mark.
+    pub(crate) async fn end_turns(&self, id: SessionId) {
         let finished = {
             let mut runs = self.inner.runs.lock().expect("runs lock");
+            self.inner.ending.lock().expect("ending lock").insert(id);
             let Some(run) = runs.get_mut(&id) else { return };
             run.queue.clear();
             if let Some(commands) = &run.commands {
@@ -291,6 +303,7 @@ impl Engine {
             None => self.store().default_agent().await?,
         };
         let workspace = self.prepare_workspace(&session, &project).await?;
+        let guard = GitGuard::before_turn(&workspace, self.runtime().mode());
         let endpoint = self.open_endpoint(id).await?;
         let launch = self.launch(
             &session,
@@ -324,6 +337,7 @@ impl Engine {
         let outcome = self
             .drive(id, reply.id, &pending.content, process, commands)
             .await;
+        self.undo_git_tampering(id, &workspace, guard).await;
         self.set_run_state(id, RunState::Idle).await;
         let outcome = outcome?;
         self.emit(EngineEvent::Done {
@@ -384,7 +398,8 @@ impl Engine {
             session: session.id,
             project: project.id,
             work_path: workspace.path.clone(),
-            main_git_dir: workspace.main_git_dir.clone(),
+            project_dir: project.path.clone(),
+            access: workspace.access.clone(),
             home: self.session_state_dir(session.id).join("home"),
             image,
             program: line.program,
@@ -416,27 +431,34 @@ impl Engine {
     }
 
     /// Decides where the session works: its worktree when it has one; the main checkout for
-    /// explore sessions and for the first writer; a new worktree for a writer when another
-    /// active writer holds the main checkout. Serialized per project.
+    /// explore sessions (read-only) and for the first writer; a new worktree for a writer when
+    /// another active writer holds the main checkout. Serialized per project.
     async fn prepare_workspace(
         &self,
         session: &Session,
         project: &Project,
     ) -> Result<Workspace, EngineError> {
-        let main = Workspace {
+        let is_repository = git::is_repository(&project.path).await;
+        let main = |access| Workspace {
             path: project.path.clone(),
-            main_git_dir: None,
+            access,
             branch: None,
         };
         if let Some(worktree) = session.worktree_path.as_ref().filter(|path| path.exists()) {
             return Ok(Workspace {
                 path: worktree.clone(),
-                main_git_dir: Some(project.path.join(".git")),
+                access: self.worktree_access(session.id, project),
                 branch: session.branch.clone(),
             });
         }
-        if !session.mode.writes() || !git::is_repository(&project.path).await {
-            return Ok(main);
+        if !session.mode.writes() {
+            return Ok(main(WorkspaceAccess::ReadOnly));
+        }
+        let main_checkout = WorkspaceAccess::MainCheckout {
+            git_dir: is_repository.then(|| project.path.join(".git")),
+        };
+        if !is_repository {
+            return Ok(main(main_checkout));
         }
         let lock = self.workspace_lock(project.id);
         let _serialized = lock.lock().await;
@@ -460,24 +482,75 @@ impl Engine {
                 .lock()
                 .expect("claims lock")
                 .insert(session.id);
-            return Ok(main);
+            return Ok(main(main_checkout));
         }
-        let worktree = git::create_worktree(&project.path, session.id).await?;
+        let git_dir = self.session_git_dir(session.id);
+        let worktree = git::create_worktree(&project.path, session.id, &git_dir).await?;
+        let path = worktree.checkout.work_tree().to_path_buf();
+        if !worktree.continued || session.base_commit.is_none() {
+            self.store()
+                .set_base(
+                    session.id,
+                    worktree.base_branch.as_deref(),
+                    &worktree.base_commit,
+                )
+                .await?;
+        }
         self.store()
-            .set_worktree(
-                session.id,
-                Some(&worktree.path),
-                Some(worktree.branch.as_str()),
-            )
+            .set_worktree(session.id, Some(&path), Some(worktree.branch.as_str()))
             .await?;
         if let Ok(Some(updated)) = self.store().session(session.id).await {
             self.emit(EngineEvent::SessionUpdated(updated));
         }
         Ok(Workspace {
-            path: worktree.path,
-            main_git_dir: Some(project.path.join(".git")),
+            path,
+            access: self.worktree_access(session.id, project),
             branch: Some(worktree.branch.as_str().to_owned()),
         })
+    }
+
+    fn worktree_access(&self, session: SessionId, project: &Project) -> WorkspaceAccess {
+        WorkspaceAccess::Worktree {
+            git_dir: self.session_git_dir(session),
+            objects: project.path.join(".git").join("objects"),
+        }
+    }
+
+    /// Undoes what the agent planted in the git settings of its workspace during the turn, and
+    /// reports it in the session. See [`GitGuard`].
+    async fn undo_git_tampering(&self, id: SessionId, workspace: &Workspace, guard: GitGuard) {
+        let undone = match guard.undo(workspace) {
+            Ok(undone) => undone,
+            Err(error) => {
+                tracing::error!(session = %id, %error, "could not check the session's git settings");
+                return;
+            }
+        };
+        if undone.is_empty() {
+            return;
+        }
+        let report = format!(
+            "The platform undid changes to git settings made during this turn: {}. \
+             Git settings decide which programs git runs, so agents may not change them.",
+            undone.join("; ")
+        );
+        tracing::warn!(session = %id, %report, "git settings restored");
+        let raw = serde_json::json!({"type": "agentyard_git_settings_restored", "undone": undone});
+        if let Err(error) = self
+            .store()
+            .append_event(id, "agentyard_git_settings_restored", &raw.to_string())
+            .await
+        {
+            tracing::warn!(session = %id, %error, "could not record the git settings report");
+        }
+        self.emit(EngineEvent::Error {
+            session: id,
+            error: report,
+            code: Some("git_settings_restored".to_owned()),
+            remediation: Some(
+                "Change git settings yourself, outside the session, if you meant to.".to_owned(),
+            ),
+        });
     }
 
     /// Feeds the message to the agent and follows its output to the end of the turn.
@@ -734,6 +807,76 @@ impl Engine {
             .expect("idle lock")
             .insert(id, tokio::time::Instant::now());
     }
+}
+
+/// What a turn may not leave changed in its workspace's git settings.
+///
+/// In docker mode the settings files are read-only in the container and the git directory cannot
+/// be swapped, so only redirect files (`commondir`) and a rewritten worktree `.git` file can
+/// appear. In local mode the agent runs with the user's rights, so the settings are snapshotted
+/// before the turn and put back after it.
+struct GitGuard {
+    snapshot: Option<git::SettingsSnapshot>,
+}
+
+impl GitGuard {
+    fn before_turn(workspace: &Workspace, mode: AgentMode) -> GitGuard {
+        let snapshot = match (&workspace.access, mode) {
+            (WorkspaceAccess::MainCheckout { git_dir: Some(git_dir) }, AgentMode::Local) => {
+                git::snapshot_settings(git_dir)
+                    .map_err(|error| tracing::warn!(%error, "could not snapshot git settings"))
+                    .ok()
+            }
+            _ => None,
+        };
+        GitGuard { snapshot }
+    }
+
+    fn undo(self, workspace: &Workspace) -> Result<Vec<String>, git::GitError> {
+        match &workspace.access {
+            WorkspaceAccess::ReadOnly | WorkspaceAccess::MainCheckout { git_dir: None } => {
+                Ok(Vec::new())
+            }
+            WorkspaceAccess::MainCheckout {
+                git_dir: Some(git_dir),
+            } => match &self.snapshot {
+                Some(snapshot) => git::restore_settings(git_dir, snapshot),
+                None => git::remove_redirects(git_dir),
+            },
+            WorkspaceAccess::Worktree { git_dir, .. } => {
+                let mut undone = git::remove_redirects(git_dir)?;
+                let git_file = workspace.path.join(".git");
+                let expected = format!("gitdir: {}\n", git_dir.display());
+                if std::fs::read_to_string(&git_file).ok().as_deref() != Some(expected.as_str()) {
+                    if git_file.symlink_metadata().is_ok_and(|metadata| metadata.is_dir()) {
+                        std::fs::remove_dir_all(&git_file)
+                    } else {
+                        std::fs::remove_file(&git_file).or_else(|error| {
+                            if error.kind() == std::io::ErrorKind::NotFound {
+                                Ok(())
+                            } else {
+                                Err(error)
+                            }
+                        })
+                    }
+                    .and_then(|()| std::fs::write(&git_file, &expected))
+                    .map_err(|source| git::GitError::Io {
+                        path: git_file.clone(),
+                        source,
+                    })?;
+                    undone.push(format!("rewrote {} to name the session's git directory", git_file.display()));
+                }
+                Ok(undone)
+            }
+        }
+    }
+}
+
+fn ending_conflict() -> EngineError {
+    EngineError::Conflict(
+        "the session is being ended (its work saved and its worktree removed); send the message again once it is done"
+            .to_owned(),
+    )
 }
 
 /// The agent's reply as it is built during a turn.

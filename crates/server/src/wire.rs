@@ -160,6 +160,11 @@ pub struct SessionBody {
     pub mode: &'static str,
     pub worktree_path: Option<String>,
     pub branch: Option<String>,
+    /// The branch the session's worktree was cut from; its work merges back there.
+    pub base_branch: Option<String>,
+    /// Where the files git does not track (ignored files such as `.env`, nested repositories)
+    /// were kept when the session's worktree was removed.
+    pub kept_path: Option<String>,
     pub docker_image: Option<String>,
     pub image: Option<String>,
     pub cc_session_id: Option<String>,
@@ -180,6 +185,8 @@ impl From<Session> for SessionBody {
             mode: session.mode.as_str(),
             worktree_path: session.worktree_path.map(|path| path.display().to_string()),
             branch: session.branch,
+            base_branch: session.base_branch,
+            kept_path: session.kept_path.map(|path| path.display().to_string()),
             docker_image: session.docker_image,
             image: session.image,
             cc_session_id: session.cc_session_id,

@@ -30,6 +30,9 @@ struct SessionRow {
     mode: String,
     worktree_path: Option<String>,
     branch: Option<String>,
+    base_branch: Option<String>,
+    base_commit: Option<String>,
+    kept_path: Option<String>,
     docker_image: Option<String>,
     image: Option<String>,
     cc_session_id: Option<String>,
@@ -57,6 +60,9 @@ impl TryFrom<SessionRow> for Session {
                 .map_err(|error| corrupt("sessions.mode", error))?,
             worktree_path: row.worktree_path.map(PathBuf::from),
             branch: row.branch,
+            base_branch: row.base_branch,
+            base_commit: row.base_commit,
+            kept_path: row.kept_path.map(PathBuf::from),
             docker_image: row.docker_image,
             image: row.image,
             cc_session_id: row.cc_session_id,
@@ -229,6 +235,39 @@ impl Store {
         .bind(Utc::now())
         .execute(&self.pool)
         .await?;
+        expect_one_row(id, result.rows_affected())
+    }
+
+    /// Records where the session's worktree was cut from: the main checkout's branch (if any)
+    /// and commit. A `Conflict` when the session no longer exists.
+    pub async fn set_base(
+        &self,
+        id: SessionId,
+        base_branch: Option<&str>,
+        base_commit: &str,
+    ) -> Result<(), StoreError> {
+        let result = sqlx::query(
+            "UPDATE sessions SET base_branch = ?2, base_commit = ?3, updated_at = ?4 WHERE id = ?1",
+        )
+        .bind(id.to_string())
+        .bind(base_branch)
+        .bind(base_commit)
+        .bind(Utc::now())
+        .execute(&self.pool)
+        .await?;
+        expect_one_row(id, result.rows_affected())
+    }
+
+    /// Records where the files git does not track were kept when the worktree was removed.
+    /// A `Conflict` when the session no longer exists.
+    pub async fn set_kept_path(&self, id: SessionId, kept: &Path) -> Result<(), StoreError> {
+        let result =
+            sqlx::query("UPDATE sessions SET kept_path = ?2, updated_at = ?3 WHERE id = ?1")
+                .bind(id.to_string())
+                .bind(path_text(kept)?)
+                .bind(Utc::now())
+                .execute(&self.pool)
+                .await?;
         expect_one_row(id, result.rows_affected())
     }
 

@@ -1,11 +1,13 @@
 //! Docker mode: one hardened container per active session, each turn an exec inside it.
 //!
 //! The container mounts the work path at `/workspace`, the session's state directory as the
-//! agent's HOME (so `--resume` survives the container), and, for a worktree, the main
-//! repository's `.git` at the absolute path the worktree's `.git` file names. It runs as the
-//! owner of the project directory, never as root.
+//! agent's HOME (so `--resume` survives the container), and the git records its
+//! [`WorkspaceAccess`] allows: on the main checkout, the project's `.git` with its settings
+//! read-only and `.worktrees` hidden; on a worktree, the session's own git directory (settings
+//! read-only) and the project's objects (read-only) at the absolute paths the worktree names.
+//! It runs as the owner of the project directory, never as root.
 
-use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth};
+use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth, WorkspaceAccess};
 use crate::EngineError;
 use async_trait::async_trait;
 use docker::{
@@ -35,7 +37,7 @@ pub const CONTAINER_RUNTIME_DIR: &str = "/run/agentyard";
 struct ContainerShape {
     image: ImageRef,
     work_path: PathBuf,
-    main_git_dir: Option<PathBuf>,
+    access: WorkspaceAccess,
     runtime_dir: Option<PathBuf>,
     user: UserSpec,
 }
@@ -128,38 +130,22 @@ impl DockerRuntime {
     }
 
     async fn ensure_container(&self, launch: &Launch) -> Result<(String, UserSpec), EngineError> {
-        let project_dir = launch
-            .main_git_dir
-            .as_ref()
-            .and_then(|git| git.parent())
-            .unwrap_or(&launch.work_path);
-        let (user, owner_is_root) = self.agent_user(project_dir)?;
+        let (user, owner_is_root) = self.agent_user(&launch.project_dir)?;
         std::fs::create_dir_all(&launch.home).map_err(|error| {
             EngineError::unexpected(format!("cannot create {}: {error}", launch.home.display()))
         })?;
-        give_to(&launch.home, user)?;
+        // Only the directory itself: what is inside HOME the agent made, and a walk through a
+        // tree the agent can change could be led elsewhere by a swapped symbolic link.
+        give_dir(&launch.home, user)?;
         if let Some(runtime_dir) = &launch.runtime_dir {
-            // The agent must be able to connect to the socket; nobody else on the machine may.
+            // The agent must be able to connect to the sockets; nobody else on the machine may.
+            // The directory is the platform's alone (read-only in the container), so it can be walked.
             give_to(runtime_dir, user)?;
-        }
-        if owner_is_root {
-            tracing::info!(
-                session = %launch.session, user = %user, path = %launch.work_path.display(),
-                "the project is owned by root; giving its work path to AGENT_USER so the agent never runs as root"
-            );
-        }
-        // A worktree, and its records in the main `.git`, are made by the platform's own uid after
-        // the project was given out; the agent must own them too, or it cannot write a file there.
-        if owner_is_root || launch.main_git_dir.is_some() {
-            give_to(&launch.work_path, user)?;
-            if let Some(git_dir) = &launch.main_git_dir {
-                give_to(git_dir, user)?;
-            }
         }
         let shape = ContainerShape {
             image: launch.image.clone(),
             work_path: launch.work_path.clone(),
-            main_git_dir: launch.main_git_dir.clone(),
+            access: launch.access.clone(),
             runtime_dir: launch.runtime_dir.clone(),
             user,
         };
@@ -173,32 +159,24 @@ impl DockerRuntime {
             return Ok((name, user));
         }
         self.docker.remove_container(&name).await?;
-        let mut binds = vec![
-            Bind {
-                host: self.host_path(&launch.work_path),
-                container: CONTAINER_WORKSPACE.into(),
-                read_only: false,
-            },
-            Bind {
-                host: self.host_path(&launch.home),
-                container: CONTAINER_HOME.into(),
-                read_only: false,
-            },
-        ];
-        if let Some(runtime_dir) = &launch.runtime_dir {
-            binds.push(Bind {
-                host: self.host_path(runtime_dir),
-                container: CONTAINER_RUNTIME_DIR.into(),
-                read_only: true,
-            });
+        // Ownership is settled once, before any container of the session can write there: a
+        // project owned by root is given to AGENT_USER (after which its owner is that user), and
+        // a new worktree with its git directory (made by the platform's uid) to the agent's.
+        if owner_is_root {
+            tracing::info!(
+                session = %launch.session, user = %user, path = %launch.project_dir.display(),
+                "the project is owned by root; giving it to AGENT_USER so the agent never runs as root"
+            );
+            give_to(&launch.project_dir, user)?;
         }
-        if let Some(git_dir) = &launch.main_git_dir {
-            binds.push(Bind {
-                host: self.host_path(git_dir),
-                container: git_dir.clone(),
-                read_only: false,
-            });
+        if let WorkspaceAccess::Worktree { git_dir, .. } = &launch.access {
+            for path in [&launch.work_path, git_dir] {
+                if !owned_by(path, user) {
+                    give_to(path, user)?;
+                }
+            }
         }
+        let binds = self.workspace_binds(launch)?;
         let mut env = launch.env.clone();
         env.push(("HOME".to_owned(), CONTAINER_HOME.to_owned()));
         let spec = ContainerSpec {
@@ -226,6 +204,106 @@ impl DockerRuntime {
         containers.insert(launch.session, shape);
         Ok((name, user))
     }
+
+    /// The bind mounts of the work path and the git records the session's access allows.
+    ///
+    /// A git directory is itself a mount point, so an agent cannot rename it away and put another
+    /// in its place; its `config`, `config.worktree`, `hooks` and `info` (what decides which
+    /// programs git runs) are mounted read-only over it. Other sessions' worktrees under
+    /// `.worktrees` are covered by an empty read-only directory.
+    fn workspace_binds(&self, launch: &Launch) -> Result<Vec<Bind>, EngineError> {
+        let bind = |host: &Path, container: PathBuf, read_only: bool| Bind {
+            host: self.host_path(host),
+            container,
+            read_only,
+        };
+        let workspace = PathBuf::from(CONTAINER_WORKSPACE);
+        let mut binds = vec![
+            bind(
+                &launch.work_path,
+                workspace.clone(),
+                launch.access == WorkspaceAccess::ReadOnly,
+            ),
+            bind(&launch.home, CONTAINER_HOME.into(), false),
+        ];
+        if let Some(runtime_dir) = &launch.runtime_dir {
+            binds.push(bind(runtime_dir, CONTAINER_RUNTIME_DIR.into(), true));
+        }
+        let mut protect_git_dir = |git_dir: &Path, seen_at: PathBuf| -> Result<(), EngineError> {
+            binds.push(bind(git_dir, seen_at.clone(), false));
+            for name in GIT_SETTINGS {
+                let path = git_dir.join(name);
+                ensure_exists(&path, name.ends_with('/'))?;
+                binds.push(bind(&path, seen_at.join(name.trim_end_matches('/')), true));
+            }
+            Ok(())
+        };
+        match &launch.access {
+            WorkspaceAccess::ReadOnly | WorkspaceAccess::MainCheckout { git_dir: None } => {}
+            WorkspaceAccess::MainCheckout {
+                git_dir: Some(git_dir),
+            } => protect_git_dir(git_dir, workspace.join(".git"))?,
+            WorkspaceAccess::Worktree { git_dir, objects } => {
+                protect_git_dir(git_dir, git_dir.clone())?;
+                binds.push(bind(objects, objects.clone(), true));
+            }
+        }
+        if !matches!(launch.access, WorkspaceAccess::Worktree { .. }) {
+            binds.push(bind(
+                &self.empty_dir()?,
+                workspace.join(git::WORKTREES_DIR),
+                true,
+            ));
+        }
+        Ok(binds)
+    }
+
+    /// An empty directory of the platform's, to cover what a container must not see.
+    fn empty_dir(&self) -> Result<PathBuf, EngineError> {
+        let path = self.config.data_dir.join("empty");
+        std::fs::create_dir_all(&path).map_err(|error| {
+            EngineError::unexpected(format!("cannot create {}: {error}", path.display()))
+        })?;
+        Ok(path)
+    }
+}
+
+/// What decides which programs git runs, in a git directory: read-only in every container.
+/// A trailing slash marks a directory.
+const GIT_SETTINGS: &[&str] = &["config", "config.worktree", "hooks/", "info/"];
+
+/// Creates an empty file or directory where a read-only mount needs one, so an agent cannot
+/// create it itself later.
+fn ensure_exists(path: &Path, directory: bool) -> Result<(), EngineError> {
+    if path.symlink_metadata().is_ok() {
+        return Ok(());
+    }
+    let made = if directory {
+        std::fs::create_dir_all(path)
+    } else {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(drop)
+    };
+    made.map_err(|error| EngineError::unexpected(format!("cannot create {}: {error}", path.display())))
+}
+
+/// Whether `path` itself belongs to `user` (not following a symbolic link).
+fn owned_by(path: &Path, user: UserSpec) -> bool {
+    std::fs::symlink_metadata(path)
+        .is_ok_and(|metadata| metadata.uid() == user.uid && metadata.gid() == user.gid)
+}
+
+/// Gives one directory (not what is in it) to `user`.
+fn give_dir(path: &Path, user: UserSpec) -> Result<(), EngineError> {
+    if owned_by(path, user) {
+        return Ok(());
+    }
+    std::os::unix::fs::lchown(path, Some(user.uid), Some(user.gid)).map_err(|error| {
+        EngineError::unexpected(format!("cannot give {} to {user}: {error}", path.display()))
+    })
 }
 
 /// The id of the installation whose data dir is `data_dir`: read from `<data dir>/instance`,
@@ -250,7 +328,9 @@ fn instance_id(data_dir: &Path) -> Result<String, EngineError> {
     Ok(id)
 }
 
-/// Gives a directory tree to `user`, so an agent that is not root can work in it.
+/// Gives a directory tree to `user`, so an agent that is not root can work in it. Called only
+/// where no agent can change the tree during the walk (see `ensure_container`); symbolic links
+/// are given as themselves, never followed.
 fn give_to(path: &Path, user: UserSpec) -> Result<(), EngineError> {
     let chown = |path: &Path| {
         std::os::unix::fs::lchown(path, Some(user.uid), Some(user.gid)).map_err(|error| {

@@ -21,6 +21,21 @@ use std::pin::Pin;
 use std::sync::Arc;
 use tokio::io::AsyncWrite;
 
+/// What of the project a session may touch, decided with its work path. A container gets exactly
+/// this; in local mode the agent runs with the user's rights and this only names the paths.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WorkspaceAccess {
+    /// The main checkout, read-only (explore sessions).
+    ReadOnly,
+    /// The main checkout, writable; its git directory's settings (`config`, `hooks`, `info`)
+    /// read-only, and other sessions' worktrees hidden. `git_dir` is `None` outside git.
+    MainCheckout { git_dir: Option<PathBuf> },
+    /// The session's own worktree and the git directory the platform made for it (mounted where
+    /// the worktree's `.git` file names it, its settings read-only), and the project's object
+    /// store, read-only, where that git directory's alternates name it.
+    Worktree { git_dir: PathBuf, objects: PathBuf },
+}
+
 /// Everything a runtime needs to start one agent process for a turn.
 #[derive(Clone, Debug)]
 pub struct Launch {
@@ -28,8 +43,9 @@ pub struct Launch {
     pub project: ProjectId,
     /// The effective work path on the host: the worktree, else the project directory.
     pub work_path: PathBuf,
-    /// The main repository's `.git` when the work path is a worktree (its `.git` file points there).
-    pub main_git_dir: Option<PathBuf>,
+    /// The project's directory (its owner decides the agent's uid in docker mode).
+    pub project_dir: PathBuf,
+    pub access: WorkspaceAccess,
     /// The per-session state directory, the agent's HOME.
     pub home: PathBuf,
     pub image: ImageRef,
