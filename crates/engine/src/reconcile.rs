@@ -1,8 +1,8 @@
 //! Keeping the world in line with the store: at boot and periodically, containers and worktrees
 //! of sessions that are gone or done are removed, and idle sessions give their container back.
 
-use domain::BranchName;
 use crate::{Engine, EngineError};
+use domain::BranchName;
 use domain::{SessionId, SessionStatus};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -124,7 +124,9 @@ impl Engine {
                     .and_then(|session| session.branch.as_deref())
                     .and_then(|name| BranchName::parse(name).ok())
                     .unwrap_or_else(|| BranchName::for_session(session));
-                let base_commit = recorded.as_ref().and_then(|session| session.base_commit.clone());
+                let base_commit = recorded
+                    .as_ref()
+                    .and_then(|session| session.base_commit.clone());
                 let finished = git::finish_worktree(&git::SessionTree {
                     project: &project.path,
                     worktree: &path,

@@ -822,11 +822,14 @@ struct GitGuard {
 impl GitGuard {
     fn before_turn(workspace: &Workspace, mode: AgentMode) -> GitGuard {
         let snapshot = match (&workspace.access, mode) {
-            (WorkspaceAccess::MainCheckout { git_dir: Some(git_dir) }, AgentMode::Local) => {
-                git::snapshot_settings(git_dir)
-                    .map_err(|error| tracing::warn!(%error, "could not snapshot git settings"))
-                    .ok()
-            }
+            (
+                WorkspaceAccess::MainCheckout {
+                    git_dir: Some(git_dir),
+                },
+                AgentMode::Local,
+            ) => git::snapshot_settings(git_dir)
+                .map_err(|error| tracing::warn!(%error, "could not snapshot git settings"))
+                .ok(),
             _ => None,
         };
         GitGuard { snapshot }
@@ -848,7 +851,10 @@ impl GitGuard {
                 let git_file = workspace.path.join(".git");
                 let expected = format!("gitdir: {}\n", git_dir.display());
                 if std::fs::read_to_string(&git_file).ok().as_deref() != Some(expected.as_str()) {
-                    if git_file.symlink_metadata().is_ok_and(|metadata| metadata.is_dir()) {
+                    if git_file
+                        .symlink_metadata()
+                        .is_ok_and(|metadata| metadata.is_dir())
+                    {
                         std::fs::remove_dir_all(&git_file)
                     } else {
                         std::fs::remove_file(&git_file).or_else(|error| {
@@ -864,7 +870,10 @@ impl GitGuard {
                         path: git_file.clone(),
                         source,
                     })?;
-                    undone.push(format!("rewrote {} to name the session's git directory", git_file.display()));
+                    undone.push(format!(
+                        "rewrote {} to name the session's git directory",
+                        git_file.display()
+                    ));
                 }
                 Ok(undone)
             }

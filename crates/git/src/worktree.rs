@@ -396,9 +396,18 @@ async fn import_branches(
 ) -> Result<Vec<BranchName>, GitError> {
     let git = Git::at(main);
     let staging = format!("{IMPORT_REFS}/{}", branch.as_str().replace('/', "-"));
+    // The fetch reads the session's git directory through `git upload-pack`, which git starts
+    // with none of this command's settings, finds the repository by itself, and refuses one owned
+    // by the agent's uid unless that one path is declared safe on its own command line.
+    let upload_pack = format!(
+        "git -c safe.directory={} upload-pack",
+        shell_quote(&git_dir.display().to_string())
+    );
     git.run([
         OsStr::new("fetch"),
         OsStr::new("--no-tags"),
+        OsStr::new("--upload-pack"),
+        OsStr::new(&upload_pack),
         OsStr::new("--no-write-fetch-head"),
         OsStr::new("--quiet"),
         OsStr::new("--end-of-options"),
@@ -456,6 +465,11 @@ async fn import_branches(
             .await?;
     }
     Ok(rescued)
+}
+
+/// `text` as one word for `sh`.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// Whether `sha` holds commits that no branch, tag or remote of the project holds.
@@ -727,6 +741,11 @@ mod tests {
         assert!(!is_disposable(".env"));
         assert!(!is_disposable("config/.env.local"));
         assert!(!is_disposable("targets.txt"));
+    }
+
+    #[test]
+    fn shell_quoting_keeps_a_path_one_word() {
+        assert_eq!(shell_quote("/data/it's here"), r"'/data/it'\''s here'");
     }
 
     #[test]

@@ -261,7 +261,8 @@ async fn with_a_session_id_every_route_acts_on_that_sessions_worktree() {
     let (_, body) = app.get(&route("log", &project, "")).await;
     assert_ne!(body[0]["message"], "Work of the session");
 
-    git(&main, &["branch", "elsewhere"]);
+    // A worktree has branches of its own: the project's are not there to switch to.
+    git(&worktree, &["branch", "elsewhere"]);
     let (status, body) = app
         .post(
             &route("checkout", &project, &on_worker),

@@ -186,30 +186,42 @@ async fn a_stale_worktree_of_an_unknown_session_disappears_at_boot_with_its_work
     let mut app = TestApp::spawn().await;
     let project = app.create_project("stale").await;
     let main = PathBuf::from(project["path"].as_str().unwrap());
-    let unknown = "3f0c2a9e-1b2c-4d5e-8f90-0a1b2c3d4e5f";
-    let stale = main.join(".worktrees").join(unknown);
-    git(
-        &main,
-        &[
-            "worktree",
-            "add",
-            "--quiet",
-            "-b",
-            "session/3f0c2a9e",
-            stale.to_str().unwrap(),
-        ],
-    );
+    let unknown: domain::SessionId = "3f0c2a9e-1b2c-4d5e-8f90-0a1b2c3d4e5f".parse().unwrap();
+    // A worktree the platform made for a session the database no longer knows.
+    let git_dir = app
+        .data_dir
+        .path()
+        .join("sessions")
+        .join(unknown.to_string())
+        .join("git");
+    let worktree = git::create_worktree(&main, unknown, &git_dir)
+        .await
+        .unwrap();
+    let stale = worktree.checkout.work_tree().to_path_buf();
     std::fs::write(stale.join("left.txt"), "left behind\n").unwrap();
+    std::fs::write(stale.join(".env"), "TOKEN=kept\n").unwrap();
+    std::fs::write(stale.join(".gitignore"), ".env\n").unwrap();
+    // A directory the platform did not make may hold files found nowhere else: it stays.
+    let foreign = main.join(".worktrees").join("made-by-hand");
+    std::fs::create_dir_all(&foreign).unwrap();
+    std::fs::write(foreign.join("notes.txt"), "mine\n").unwrap();
 
     app.restart().await;
 
     assert!(!stale.exists(), "the stale worktree is removed at boot");
-    let worktrees = git(&main, &["worktree", "list", "--porcelain"]);
-    assert_eq!(worktrees.matches("worktree ").count(), 1, "{worktrees}");
+    assert!(!git_dir.exists());
     assert_eq!(
         git(&main, &["show", "session/3f0c2a9e:left.txt"]),
         "left behind\n"
     );
+    let kept = app
+        .data_dir
+        .path()
+        .join("sessions")
+        .join(unknown.to_string())
+        .join("kept");
+    assert_eq!(read(kept.join(".env")), "TOKEN=kept\n");
+    assert_eq!(read(foreign.join("notes.txt")), "mine\n");
 }
 
 #[tokio::test]
@@ -255,8 +267,8 @@ async fn twenty_sessions_started_at_once_leave_exactly_one_on_the_main_checkout(
     }
     assert_eq!(on_main, 1);
     assert_eq!(worktrees.len(), 19);
-    let listed = git(&main, &["worktree", "list", "--porcelain"]);
-    assert_eq!(listed.matches("worktree ").count(), 20, "{listed}");
+    let listed = std::fs::read_dir(main.join(".worktrees")).unwrap().count();
+    assert_eq!(listed, 19);
 }
 
 /// Removes the containers of a docker-mode test even when it fails half-way.

@@ -287,7 +287,9 @@ fn ensure_exists(path: &Path, directory: bool) -> Result<(), EngineError> {
             .open(path)
             .map(drop)
     };
-    made.map_err(|error| EngineError::unexpected(format!("cannot create {}: {error}", path.display())))
+    made.map_err(|error| {
+        EngineError::unexpected(format!("cannot create {}: {error}", path.display()))
+    })
 }
 
 /// Whether `path` itself belongs to `user` (not following a symbolic link).
