@@ -337,16 +337,18 @@ impl Engine {
         let outcome = self
             .drive(id, reply.id, &pending.content, process, commands)
             .await;
-        self.undo_git_tampering(id, &workspace, guard).await;
         self.set_run_state(id, RunState::Idle).await;
-        let outcome = outcome?;
-        self.emit(EngineEvent::Done {
-            session: id,
-            message: reply.id,
-            cost_usd: outcome.cost_usd,
-            interrupted: outcome.interrupted,
+        let ended = outcome.map(|outcome| {
+            self.emit(EngineEvent::Done {
+                session: id,
+                message: reply.id,
+                cost_usd: outcome.cost_usd,
+                interrupted: outcome.interrupted,
+            });
         });
-        Ok(())
+        // Before the next turn can start, whether this one ended well or not.
+        self.undo_git_tampering(id, &workspace, guard).await;
+        ended
     }
 
     fn launch(

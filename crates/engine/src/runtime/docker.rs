@@ -249,6 +249,9 @@ impl DockerRuntime {
             }
         }
         if !matches!(launch.access, WorkspaceAccess::Worktree { .. }) {
+            // The mount point must exist before the container starts: a read-only workspace
+            // cannot have it made there.
+            ensure_exists(&launch.work_path.join(git::WORKTREES_DIR), true)?;
             binds.push(bind(
                 &self.empty_dir()?,
                 workspace.join(git::WORKTREES_DIR),
