@@ -103,6 +103,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let runtime = runtime_for(&config).await?;
     let engine = Engine::new(config, store, runtime)?;
     engine.reconcile_at_boot().await?;
+    engine.remove_stale_credentials();
     let shutdown = CancellationToken::new();
     serve_mcp(&engine, &shutdown);
     let maintenance = engine.spawn_maintenance(shutdown.clone());
@@ -124,14 +125,32 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     })
 }
 
-/// Gives the engine the per-session MCP sockets. Without the bridge, agents still run, only
-/// without the platform's tools; the log says what to build.
+/// Gives the engine the per-session MCP sockets and model proxies, and says which model
+/// credentials the proxy presents. Without the bridge, local-mode agents still run (without the
+/// platform's tools, with the platform's model variables); docker-mode turns are refused, since
+/// the only other way would put the platform's key in a container.
 fn serve_mcp(engine: &Engine, shutdown: &CancellationToken) {
     match mcp::find_bridge() {
         Ok(bridge) => {
-            tracing::info!(bridge = %bridge.display(), "agents get the platform's MCP tools");
+            tracing::info!(bridge = %bridge.display(), "agents get the platform's MCP tools and model proxy");
             engine.set_endpoints(Arc::new(mcp::SocketRegistry::new(bridge, shutdown.clone())));
         }
+        Err(error) if engine.config().mode == AgentMode::Docker => {
+            tracing::error!("docker-mode turns will be refused until the bridge is there: {error}")
+        }
         Err(error) => tracing::warn!("agents run without the platform's MCP tools: {error}"),
+    }
+    let access = engine.model_access();
+    match access.missing() {
+        Some(error) => tracing::warn!(
+            upstream = %access.upstream,
+            "model credentials: none. {error}; {}",
+            error.remediation().unwrap_or_default()
+        ),
+        None => tracing::info!(
+            credentials = access.credentials.as_str(),
+            upstream = %access.upstream,
+            "model credentials: the proxy presents them upstream; agents hold a placeholder key"
+        ),
     }
 }

@@ -225,8 +225,8 @@ pub struct Config {
     pub host_data_dir: Option<PathBuf>,
     /// The Docker Engine's address (`DOCKER_HOST`); `None` is the local socket.
     pub docker_host: Option<String>,
-    /// The platform user's Claude Code credentials (`~/.claude/.credentials.json`), copied into
-    /// each session's HOME when present; never mounted.
+    /// The platform user's Claude Code login (`~/.claude/.credentials.json`): read by the model
+    /// proxy when the platform has no key or token; never copied into a session or mounted.
     pub claude_credentials: Option<PathBuf>,
     /// The variables agents receive, already filtered through the allowlist when the platform
     /// started (model credentials and endpoint, git identity, `AGENT_ENV_PASSTHROUGH` names).

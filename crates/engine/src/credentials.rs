@@ -1,100 +1,134 @@
-//! Credential isolation: the platform user's Claude Code login reaches an agent only as a copy in
-//! the session's own HOME (mode 0600), never as a mount of the user's home directory.
+//! Credential isolation: the platform user's Claude Code login (`~/.claude/.credentials.json`)
+//! stays in the platform. It is never copied into a session's HOME or a container; when the
+//! platform has no key or token of its own, the model proxy reads the login's access token from
+//! the platform's own file at each call and presents it upstream itself, as Claude Code does.
 //!
-//! The copy is refreshed when the user's file is newer, and otherwise left alone: the agent may
-//! have refreshed its own OAuth token inside the copy, and an older file must not undo that.
+//! A previous version copied the file into every session's HOME; [`remove_stale_copy`] deletes
+//! such copies at boot and before each turn.
 
-use crate::EngineError;
 use std::fs;
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
-/// Where Claude Code looks for its credentials, relative to its HOME.
+/// Where Claude Code keeps its login, relative to its HOME.
 const CREDENTIALS: &str = ".claude/.credentials.json";
+/// The half-written copy the previous version left beside it while copying.
+const PARTIAL_CREDENTIALS: &str = ".claude/.credentials.json.partial";
 
-/// Copies `source` (the platform user's `~/.claude/.credentials.json`) into `home`, readable only
-/// by its owner. Returns the copy's path, or `None` when the user has no credentials file.
-pub(crate) fn copy_credentials(source: &Path, home: &Path) -> Result<Option<PathBuf>, EngineError> {
-    let Ok(source_meta) = fs::metadata(source) else {
-        return Ok(None);
-    };
-    if !source_meta.is_file() {
-        return Ok(None);
+/// The OAuth access token of a Claude Code login file (`claudeAiOauth.accessToken`).
+///
+/// Read afresh at each call, so a login the user's own `claude` refreshed on the host is used at
+/// once. The error says what is wrong with the file and how to fix it.
+pub fn read_login_token(path: &Path) -> Result<String, String> {
+    let text = fs::read_to_string(path).map_err(|error| {
+        format!(
+            "cannot read the Claude login {}: {error}; run `claude` on the platform's host and log in, or set ANTHROPIC_API_KEY",
+            path.display()
+        )
+    })?;
+    let login: serde_json::Value = serde_json::from_str(&text).map_err(|error| {
+        format!(
+            "the Claude login {} is not JSON ({error}); run `claude` on the platform's host and log in again, or set ANTHROPIC_API_KEY",
+            path.display()
+        )
+    })?;
+    login["claudeAiOauth"]["accessToken"]
+        .as_str()
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            format!(
+                "the Claude login {} holds no claudeAiOauth.accessToken; run `claude` on the platform's host and log in again, or set ANTHROPIC_API_KEY",
+                path.display()
+            )
+        })
+}
+
+/// Deletes a login copied into a session's HOME by a previous version. Returns whether one was there.
+pub(crate) fn remove_stale_copy(home: &Path) -> bool {
+    let mut removed = false;
+    for relative in [CREDENTIALS, PARTIAL_CREDENTIALS] {
+        let path = home.join(relative);
+        match fs::remove_file(&path) {
+            Ok(()) => removed = true,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "could not delete a stale copy of the Claude login")
+            }
+        }
     }
-    let target = home.join(CREDENTIALS);
-    let up_to_date = fs::metadata(&target)
-        .and_then(|target_meta| Ok(target_meta.modified()? >= source_meta.modified()?))
-        .unwrap_or(false);
-    if up_to_date {
-        return Ok(Some(target));
-    }
-    let failed = |error: std::io::Error| {
-        EngineError::unexpected(format!(
-            "cannot copy the Claude credentials {} into {}: {error}",
-            source.display(),
-            target.display()
-        ))
+    removed
+}
+
+/// The HOMEs of every session under `<data dir>/sessions`, where earlier versions copied the login.
+fn session_homes(data_dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(data_dir.join("sessions")) else {
+        return Vec::new();
     };
-    let contents = fs::read(source).map_err(failed)?;
-    fs::create_dir_all(target.parent().expect("the target is inside HOME")).map_err(failed)?;
-    // Written beside the target and renamed over it, created 0600: the secret is never readable
-    // by others, not even for an instant, and a reader never sees half a file.
-    let partial = target.with_extension("json.partial");
-    let _ = fs::remove_file(&partial);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&partial)
-        .map_err(failed)?;
-    file.write_all(&contents).map_err(failed)?;
-    drop(file);
-    fs::rename(&partial, &target).map_err(failed)?;
-    Ok(Some(target))
+    entries
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join("home"))
+        .collect()
+}
+
+impl crate::Engine {
+    /// Deletes every copy of the Claude login a previous version left in session HOMEs.
+    /// Called at boot; each turn also checks its own HOME before it starts.
+    pub fn remove_stale_credentials(&self) -> usize {
+        let removed = session_homes(&self.config().data_dir)
+            .iter()
+            .filter(|home| remove_stale_copy(home))
+            .count();
+        if removed > 0 {
+            tracing::info!(
+                sessions = removed,
+                "deleted copies of the Claude login that an earlier version left in session HOMEs"
+            );
+        }
+        removed
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::fs::PermissionsExt;
 
     #[test]
-    fn credentials_are_copied_into_the_agents_home_readable_only_by_their_owner() {
-        let user = tempfile::tempdir().unwrap();
-        let source = user.path().join(".claude/.credentials.json");
-        fs::create_dir_all(source.parent().unwrap()).unwrap();
-        fs::write(&source, r#"{"token":"t"}"#).unwrap();
-        fs::set_permissions(&source, fs::Permissions::from_mode(0o644)).unwrap();
-        let home = tempfile::tempdir().unwrap();
-        let copy = copy_credentials(&source, home.path()).unwrap().unwrap();
-        assert_eq!(copy, home.path().join(".claude/.credentials.json"));
-        assert_eq!(fs::read_to_string(&copy).unwrap(), r#"{"token":"t"}"#);
-        assert_eq!(
-            fs::metadata(&copy).unwrap().permissions().mode() & 0o777,
-            0o600
+    fn the_access_token_is_read_from_the_login_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".credentials.json");
+        fs::write(
+            &path,
+            r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-x","refreshToken":"r","expiresAt":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(read_login_token(&path).unwrap(), "sk-ant-oat01-x");
+    }
+
+    #[test]
+    fn a_login_without_a_token_says_how_to_log_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(".credentials.json");
+        fs::write(&path, r#"{"other":{}}"#).unwrap();
+        let error = read_login_token(&path).unwrap_err();
+        assert!(
+            error.contains("accessToken") && error.contains("ANTHROPIC_API_KEY"),
+            "{error}"
         );
+        let missing = read_login_token(&dir.path().join("nothing.json")).unwrap_err();
+        assert!(missing.contains("log in"), "{missing}");
     }
 
     #[test]
-    fn a_user_without_credentials_gets_nothing_copied() {
+    fn a_stale_copy_and_its_partial_file_are_deleted_and_nothing_else() {
         let home = tempfile::tempdir().unwrap();
-        let missing = home.path().join("nowhere/.credentials.json");
-        assert_eq!(copy_credentials(&missing, home.path()).unwrap(), None);
-        assert!(!home.path().join(".claude").exists());
-    }
-
-    #[test]
-    fn a_copy_newer_than_the_users_file_is_kept() {
-        let user = tempfile::tempdir().unwrap();
-        let source = user.path().join(".credentials.json");
-        fs::write(&source, "old").unwrap();
-        let home = tempfile::tempdir().unwrap();
-        let copy = copy_credentials(&source, home.path()).unwrap().unwrap();
-        // The agent refreshed its token after the copy.
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        fs::write(&copy, "refreshed by the agent").unwrap();
-        copy_credentials(&source, home.path()).unwrap();
-        assert_eq!(fs::read_to_string(&copy).unwrap(), "refreshed by the agent");
+        fs::create_dir_all(home.path().join(".claude")).unwrap();
+        fs::write(home.path().join(CREDENTIALS), "secret").unwrap();
+        fs::write(home.path().join(PARTIAL_CREDENTIALS), "secr").unwrap();
+        fs::write(home.path().join(".claude/settings.json"), "{}").unwrap();
+        assert!(remove_stale_copy(home.path()));
+        assert!(!home.path().join(CREDENTIALS).exists());
+        assert!(!home.path().join(PARTIAL_CREDENTIALS).exists());
+        assert!(home.path().join(".claude/settings.json").exists());
+        assert!(!remove_stale_copy(home.path()));
     }
 }

@@ -305,6 +305,7 @@ impl Engine {
         let workspace = self.prepare_workspace(&session, &project).await?;
         let guard = GitGuard::before_turn(&workspace, self.runtime().mode());
         let endpoint = self.open_endpoint(id).await?;
+        self.model_ready(endpoint.as_ref())?;
         let launch = self.launch(
             &session,
             &project,
@@ -318,9 +319,9 @@ impl Engine {
         if self.runtime().mode() == AgentMode::Docker {
             self.store().set_image(id, launch.image.as_str()).await?;
         }
-        if let Some(credentials) = &self.config().claude_credentials {
-            crate::credentials::copy_credentials(credentials, &launch.home)?;
-        }
+        // The user's Claude login stays in the platform (the proxy presents it); a copy an
+        // earlier version left in this HOME goes before the agent can read it.
+        crate::credentials::remove_stale_copy(&launch.home);
         let process = self.runtime().start(launch).await?;
         self.set_run_state(id, RunState::Running).await;
         let reply = self

@@ -7,6 +7,7 @@
 //! container mounts, is the caller's identity, so no token is needed.
 
 pub mod bridge;
+pub mod pricing;
 pub mod proxy;
 mod registry;
 mod server;

@@ -6,7 +6,7 @@
 //! session, so the socket a call arrives on is the caller's identity. Beside it, `model.sock` serves
 //! the session's model-API proxy ([`crate::proxy`]). Nothing here listens on TCP.
 
-use crate::proxy::{MODEL_SOCKET_NAME, Upstream};
+use crate::proxy::{Account, MODEL_SOCKET_NAME, Upstream};
 use crate::server::SessionServer;
 use async_trait::async_trait;
 use domain::SessionId;
@@ -15,6 +15,7 @@ use rmcp::ServiceExt;
 use std::collections::HashMap;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
 
@@ -40,6 +41,8 @@ struct Listening {
     endpoint: SessionEndpoint,
     /// Ends this session's listener and its connections.
     stop: CancellationToken,
+    /// The session's account with its model proxy (calls in flight, reservations).
+    account: Arc<Account>,
 }
 
 impl SocketRegistry {
@@ -109,6 +112,8 @@ impl SessionEndpoints for SocketRegistry {
         let mut listening = self.listening.lock().await;
         if let Some(open) = listening.get(&session) {
             if open.endpoint.socket.exists() && !open.stop.is_cancelled() {
+                // Each turn opens its endpoint: the turn's first model failure is reported anew.
+                open.account.new_turn();
                 return Ok(open.endpoint.clone());
             }
             open.stop.cancel();
@@ -124,10 +129,12 @@ impl SessionEndpoints for SocketRegistry {
         let model_socket = endpoint.model_socket.as_deref().unwrap_or(&endpoint.socket);
         let model_listener = bind(model_socket)?;
         let stop = self.shutdown.child_token();
+        let account = Arc::new(Account::default());
         tokio::spawn(crate::proxy::serve(
             model_listener,
             engine.clone(),
-            Upstream::from_env(&engine.config().agent_env),
+            Upstream::new(engine.model_access()),
+            account.clone(),
             session,
             stop.clone(),
         ));
@@ -145,6 +152,7 @@ impl SessionEndpoints for SocketRegistry {
             Listening {
                 endpoint: endpoint.clone(),
                 stop,
+                account,
             },
         );
         Ok(endpoint)

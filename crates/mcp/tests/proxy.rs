@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use support::LocalPlatform;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_util::sync::CancellationToken;
 
 const PLATFORM_KEY: &str = "sk-platform-key";
@@ -33,31 +34,53 @@ async fn setup(budget: Option<f64>) -> Setup {
         "count slowly",
         [Reply::slow_text("one two three four", CHUNK_DELAY_MS)],
     ));
-    let local = LocalPlatform::start(
-        vec![
-            ("ANTHROPIC_API_KEY".to_owned(), PLATFORM_KEY.to_owned()),
-            ("ANTHROPIC_BASE_URL".to_owned(), model.base_url()),
-        ],
-        budget,
-    )
-    .await;
-    let registry = SocketRegistry::new(
-        PathBuf::from(env!("CARGO_BIN_EXE_agentyard-bridge")),
-        CancellationToken::new(),
-    );
-    let session = local.session_in("proxied", "proxied").await.id;
-    let endpoint = registry.open(&local.engine, session).await.unwrap();
-    let socket = endpoint.model_socket.expect("a model socket");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { mcp::bridge::forward_model(listener, &socket).await });
-    Setup {
-        _registry: registry,
-        engine: local.engine.clone(),
-        session,
-        base_url,
-        model,
-        _local: local,
+    let env = vec![
+        ("ANTHROPIC_API_KEY".to_owned(), PLATFORM_KEY.to_owned()),
+        ("ANTHROPIC_BASE_URL".to_owned(), model.base_url()),
+    ];
+    let local = LocalPlatform::start(env, budget).await;
+    Setup::serve(local, model).await
+}
+
+impl Setup {
+    /// Opens a session's sockets on `local` and forwards a loopback port to its model socket, as
+    /// the bridge does inside a container.
+    async fn serve(local: LocalPlatform, model: ScriptedModelHandle) -> Setup {
+        let registry = SocketRegistry::new(
+            PathBuf::from(env!("CARGO_BIN_EXE_agentyard-bridge")),
+            CancellationToken::new(),
+        );
+        let session = local.session_in("proxied", "proxied").await.id;
+        let endpoint = registry.open(&local.engine, session).await.unwrap();
+        let socket = endpoint.model_socket.expect("a model socket");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { mcp::bridge::forward_model(listener, &socket).await });
+        Setup {
+            _registry: registry,
+            engine: local.engine.clone(),
+            session,
+            base_url,
+            model,
+            _local: local,
+        }
+    }
+
+    /// Sends `request` as raw bytes to the bridge's port, so no client normalizes its path, and
+    /// returns the status line and the body.
+    async fn raw(&self, request: &str) -> (String, String) {
+        let address = self.base_url.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        stream.read_to_end(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer).into_owned();
+        let status = answer.lines().next().unwrap_or_default().to_owned();
+        let body = answer
+            .split_once("\r\n\r\n")
+            .map(|(_, body)| body.to_owned())
+            .unwrap_or_default();
+        (status, body)
     }
 }
 
@@ -162,4 +185,284 @@ async fn a_spent_budget_refuses_the_call_before_it_reaches_the_model() {
         "{message}"
     );
     assert!(setup.model.requests().is_empty(), "the model was called");
+}
+
+#[tokio::test]
+async fn only_the_messages_routes_reach_the_model_and_every_other_request_is_refused() {
+    let setup = setup(None).await;
+    let body = r#"{"model":"claude-sonnet-4-5","max_tokens":10,"messages":[]}"#;
+    for (method, target) in [
+        ("POST", "/v1/files"),
+        ("POST", "/v1/messages/batches"),
+        ("GET", "/v1/messages/batches/msgbatch_1/results"),
+        ("GET", "/v1/models"),
+        ("GET", "/v1/messages"),
+        ("DELETE", "/v1/files/file_1"),
+        ("POST", "/v1/messages/../files"),
+        ("POST", "/v1/messages/%2e%2e/files"),
+        ("POST", "//v1/files"),
+        ("POST", "//v1/messages"),
+        ("POST", "/v1/%6dessages"),
+        ("POST", "/v1/messages/"),
+        ("POST", "http://upstream.example/v1/files"),
+    ] {
+        let (status, answer) = setup
+            .raw(&format!(
+                "{method} {target} HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                body.len()
+            ))
+            .await;
+        assert!(status.contains(" 403 "), "{method} {target}: {status}");
+        let answer: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(answer["type"], "error", "{answer}");
+        assert_eq!(answer["error"]["type"], "permission_error", "{answer}");
+        assert!(
+            answer["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("only POST /v1/messages"),
+            "{answer}"
+        );
+    }
+    assert!(
+        setup.model.requests().is_empty(),
+        "{:?}",
+        setup.model.requests()
+    );
+    assert!(
+        setup.model.other_requests().is_empty(),
+        "{:?}",
+        setup.model.other_requests()
+    );
+
+    // The two routes pass, with any query string.
+    let response = reqwest::Client::new()
+        .post(format!(
+            "{}/v1/messages/count_tokens?beta=true",
+            setup.base_url
+        ))
+        .json(&streaming_request())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/messages?beta=true", setup.base_url))
+        .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let requests = setup.model.requests();
+    assert_eq!(requests.len(), 1, "count_tokens is not recorded as a call");
+    assert_eq!(requests[0].path, "/v1/messages?beta=true");
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_gets_413_and_never_reaches_the_model() {
+    let setup = setup(None).await;
+    let limit = mcp::proxy::MAX_REQUEST_BYTES;
+    // Declared too large: refused before a byte of it is read.
+    let (status, answer) = setup
+        .raw(&format!(
+            "POST /v1/messages HTTP/1.1\r\nhost: x\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+            limit + 1
+        ))
+        .await;
+    assert!(status.contains(" 413 "), "{status}");
+    assert!(answer.contains("request_too_large"), "{answer}");
+    // Sent in chunks with no length: refused once the limit is passed.
+    let chunk = bytes::Bytes::from(vec![b' '; 1024 * 1024]);
+    let chunks = futures::stream::iter(
+        (0..limit / chunk.len() + 2).map(move |_| Ok::<_, std::io::Error>(chunk.clone())),
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/messages", setup.base_url))
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await;
+    if let Ok(response) = response {
+        assert_eq!(response.status(), 413);
+    }
+    assert!(setup.model.requests().is_empty());
+}
+
+#[tokio::test]
+async fn calls_started_together_overshoot_the_budget_by_one_call_at_most() {
+    // Any call costs more than this budget: one may run, the others must not reach the model.
+    let setup = setup(Some(1e-6)).await;
+    let calls = (0..4).map(|_| {
+        let url = format!("{}/v1/messages", setup.base_url);
+        async move {
+            let response = reqwest::Client::new()
+                .post(url)
+                .json(&streaming_request())
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            (status, response.text().await.unwrap())
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    let passed = answers.iter().filter(|(status, _)| *status == 200).count();
+    assert_eq!(passed, 1, "{answers:#?}");
+    for (status, body) in answers.iter().filter(|(status, _)| *status != 200) {
+        assert_eq!(*status, 400, "{body}");
+        assert!(body.contains("budget is spent"), "{body}");
+    }
+    assert_eq!(setup.model.requests().len(), 1);
+    // The cost was priced from the stream, per model, before the next call was decided.
+    let usage = setup.engine.session_usage(setup.session).await.unwrap();
+    assert!(usage.metered_cost_usd > 1e-6, "{usage:?}");
+}
+
+#[tokio::test]
+async fn the_first_failure_of_an_unreachable_upstream_reaches_the_session_once() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let model = ScriptedModel::start(Script::new());
+    let local = LocalPlatform::start(
+        vec![
+            ("ANTHROPIC_API_KEY".to_owned(), PLATFORM_KEY.to_owned()),
+            ("ANTHROPIC_BASE_URL".to_owned(), upstream.clone()),
+        ],
+        None,
+    )
+    .await;
+    let mut events = local.engine.subscribe();
+    let setup = Setup::serve(local, model).await;
+    for _ in 0..3 {
+        let response = reqwest::Client::new()
+            .post(format!("{}/v1/messages", setup.base_url))
+            .json(&streaming_request())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 502);
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains(&upstream),
+            "{body}"
+        );
+    }
+    let errors = model_errors(&mut events, setup.session).await;
+    assert_eq!(errors.len(), 1, "reported once per turn: {errors:?}");
+    assert!(
+        errors[0].contains(&upstream) && errors[0].contains("cannot be reached"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_key_is_reported_with_the_upstreams_status_and_message() {
+    let upstream = refusing_upstream().await;
+    let model = ScriptedModel::start(Script::new());
+    let local = LocalPlatform::start(
+        vec![
+            ("ANTHROPIC_API_KEY".to_owned(), PLATFORM_KEY.to_owned()),
+            ("ANTHROPIC_BASE_URL".to_owned(), upstream.clone()),
+        ],
+        None,
+    )
+    .await;
+    let mut events = local.engine.subscribe();
+    let setup = Setup::serve(local, model).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/messages", setup.base_url))
+        .json(&streaming_request())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        401,
+        "the agent gets the upstream's answer"
+    );
+    let errors = model_errors(&mut events, setup.session).await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].contains("(401)") && errors[0].contains("invalid x-api-key"),
+        "{errors:?}"
+    );
+}
+
+#[tokio::test]
+async fn with_only_a_claude_login_the_proxy_presents_its_token_and_the_agent_holds_nothing() {
+    let model = ScriptedModel::start(Script::new());
+    let home = tempfile::tempdir().unwrap();
+    let login = home.path().join(".credentials.json");
+    std::fs::write(
+        &login,
+        r#"{"claudeAiOauth":{"accessToken":"sk-ant-oat01-login","refreshToken":"r"}}"#,
+    )
+    .unwrap();
+    let local = LocalPlatform::start_with_login(
+        vec![("ANTHROPIC_BASE_URL".to_owned(), model.base_url())],
+        None,
+        Some(login),
+    )
+    .await;
+    assert_eq!(
+        local.engine.model_access().credentials.as_str(),
+        "claude_login"
+    );
+    let setup = Setup::serve(local, model).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/messages", setup.base_url))
+        .header("x-api-key", "agentyard-placeholder-key")
+        .json(&json!({"model": "claude-sonnet-4-5", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let requests = setup.model.requests();
+    let headers = &requests[0].headers;
+    assert_eq!(headers["authorization"], "Bearer sk-ant-oat01-login");
+    assert!(
+        headers["anthropic-beta"].contains("oauth-2025-04-20"),
+        "{headers:?}"
+    );
+    assert!(!headers.contains_key("x-api-key"), "{headers:?}");
+}
+
+/// The `model_upstream` errors the engine emitted for `session` within a few seconds.
+async fn model_errors(
+    events: &mut tokio::sync::broadcast::Receiver<engine::EngineEvent>,
+    session: SessionId,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+    while let Ok(Ok(event)) = tokio::time::timeout_at(deadline, events.recv()).await {
+        if let engine::EngineEvent::Error {
+            session: from,
+            error,
+            code,
+            ..
+        } = event
+            && from == session
+            && code.as_deref() == Some("model_upstream")
+        {
+            errors.push(error);
+        }
+    }
+    errors
+}
+
+/// An upstream that refuses every key, as the real API does a wrong one.
+async fn refusing_upstream() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = axum::Router::new().fallback(|| async {
+        (
+            axum::http::StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})),
+        )
+    });
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    url
 }

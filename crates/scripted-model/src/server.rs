@@ -59,9 +59,11 @@ impl ScriptedModel {
         let state = ServerState {
             script: Arc::new(script),
             requests: Arc::default(),
+            other_requests: Arc::default(),
             next_id: Arc::default(),
         };
         let requests = Arc::clone(&state.requests);
+        let other_requests = Arc::clone(&state.other_requests);
         let (shutdown, shutdown_signal) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
             .name("scripted-model".into())
@@ -90,6 +92,7 @@ impl ScriptedModel {
         Ok(ScriptedModelHandle {
             address: local_address,
             requests,
+            other_requests,
             shutdown: Some(shutdown),
             thread: Some(thread),
         })
@@ -100,6 +103,7 @@ impl ScriptedModel {
 pub struct ScriptedModelHandle {
     address: SocketAddr,
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    other_requests: Arc<Mutex<Vec<String>>>,
     shutdown: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -117,6 +121,12 @@ impl ScriptedModelHandle {
     /// Every `/v1/messages` call received so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests).clone()
+    }
+
+    /// Every request to any other method or path (`"GET /v1/models"`), oldest first: what a
+    /// proxy in front of the model must never let through.
+    pub fn other_requests(&self) -> Vec<String> {
+        lock(&self.other_requests).clone()
     }
 }
 
@@ -137,6 +147,8 @@ struct ServerState {
     script: Arc<Script>,
     /// Shared with the handle so tests can read what the CLI sent while the server runs.
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
+    /// Requests outside the two routes, answered 404 and kept for the same reason.
+    other_requests: Arc<Mutex<Vec<String>>>,
     /// Makes message and tool use ids unique across the server's life, as the CLI expects.
     next_id: Arc<AtomicU64>,
 }
@@ -145,11 +157,13 @@ fn router(state: ServerState) -> Router {
     Router::new()
         .route("/v1/messages", post(messages))
         .route("/v1/messages/count_tokens", post(count_tokens))
+        .fallback(other)
+        .method_not_allowed_fallback(other)
         .with_state(state)
 }
 
 /// A poisoned lock only means another request panicked; the recorded list is still whole.
-fn lock(requests: &Mutex<Vec<RecordedRequest>>) -> MutexGuard<'_, Vec<RecordedRequest>> {
+fn lock<T>(requests: &Mutex<Vec<T>>) -> MutexGuard<'_, Vec<T>> {
     requests
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -218,6 +232,26 @@ async fn messages(
         .unwrap_or_else(|error| {
             (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
         })
+}
+
+/// Records a request to any other method or path and answers 404, without reading its body.
+async fn other(
+    State(state): State<ServerState>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+) -> Response {
+    let target = uri
+        .path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |path| path.as_str().to_owned());
+    lock(&state.other_requests).push(format!("{method} {target}"));
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({
+            "type": "error",
+            "error": { "type": "not_found_error", "message": format!("{method} {target} is not served") }
+        })),
+    )
+        .into_response()
 }
 
 async fn count_tokens(body: Bytes) -> Response {

@@ -34,6 +34,18 @@ pub struct HealthBody {
     #[ts(type = r#""docker" | "local""#)]
     pub mode: &'static str,
     pub docker: Option<DockerHealth>,
+    pub model: ModelHealth,
+}
+
+/// Which model credentials the platform's proxy presents, and where it sends model calls.
+#[derive(Serialize, TS)]
+#[ts(export_to = "ModelHealth.ts")]
+pub struct ModelHealth {
+    #[ts(type = r#""api_key" | "auth_token" | "oauth_token" | "claude_login" | "none""#)]
+    pub credentials: &'static str,
+    pub upstream: String,
+    /// What is wrong and how to fix it, when no model call can succeed.
+    pub problem: Option<String>,
 }
 
 #[derive(Serialize, TS)]

@@ -1,5 +1,6 @@
-// Polls `GET /api/health` every 15 s and, when the platform is not healthy, says what is wrong
-// and how to fix it, so Docker trouble reaches the user as a banner rather than failed turns.
+// Polls `GET /api/health` every 15 s and, when the platform is not healthy or has no model
+// credentials that can work, says what is wrong and how to fix it, so Docker or credential trouble
+// reaches the user as a banner rather than failed turns.
 
 import { useEffect, useState } from 'react';
 import { describeError, useApi, type HealthReport } from '../api/client';
@@ -12,8 +13,12 @@ const POLL_MS = 15_000;
  * carries only flags, so the remediation text lives here, matching the platform's own messages.
  */
 export function healthProblems(report: HealthReport): string[] {
-  if (report.ok) return [];
   const problems: string[] = [];
+  // The model's credentials: with none, every message would fail, whatever Docker says.
+  if (report.model?.problem) {
+    problems.push(`Model credentials: ${report.model.credentials}. ${report.model.problem}`);
+  }
+  if (report.ok) return problems;
   const docker = report.docker;
   if (report.mode === 'docker' && docker) {
     if (!docker.socketConnected) {
@@ -72,12 +77,14 @@ export function HealthBanner() {
       </section>
     );
   }
-  if (!report || report.ok) return null;
+  if (!report) return null;
+  const problems = healthProblems(report);
+  if (problems.length === 0) return null;
   return (
     <section className="health-banner" role="alert" aria-label="Platform health">
       <strong>Agents cannot run right now.</strong>
       <ul>
-        {healthProblems(report).map((problem) => (
+        {problems.map((problem) => (
           <li key={problem}>{problem}</li>
         ))}
       </ul>

@@ -24,7 +24,12 @@ async fn health_is_open_and_reports_the_mode() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
-    assert_eq!(body, json!({"ok": true, "mode": "local", "docker": null}));
+    assert_eq!(
+        body,
+        json!({"ok": true, "mode": "local", "docker": null, "model": {
+            "credentials": "api_key", "upstream": "https://api.anthropic.com", "problem": null
+        }})
+    );
 }
 
 #[tokio::test]

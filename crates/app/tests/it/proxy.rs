@@ -235,3 +235,104 @@ async fn a_spent_budget_stops_the_next_turn_with_a_clear_error() {
         "{messages:#?}"
     );
 }
+
+/// A local-mode platform whose model variables are exactly `env` (no key unless given).
+async fn app_with_model_env(env: Vec<(String, String)>) -> TestApp {
+    TestApp::spawn_with(Options {
+        tweak: Some(Arc::new(move |config: &mut domain::Config| {
+            config.agent_env.retain(|(name, _)| {
+                !engine::model_proxy::PLATFORM_ONLY_VARIABLES.contains(&name.as_str())
+            });
+            config.agent_env.extend(env.iter().cloned());
+        })),
+        ..Options::default()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn without_credentials_a_message_gets_an_immediate_error_naming_the_variable_to_set() {
+    let app = app_with_model_env(Vec::new()).await;
+    let (status, health) = app.get("/api/health").await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["model"]["credentials"], "none", "{health}");
+    assert_eq!(health["model"]["upstream"], "https://api.anthropic.com");
+    assert!(
+        health["model"]["problem"]
+            .as_str()
+            .unwrap()
+            .contains("ANTHROPIC_API_KEY"),
+        "{health}"
+    );
+    let project = app.create_project("nokey").await;
+    let session = app.create_session(&project, "execute").await;
+    let id = session["id"].as_str().unwrap();
+    let mut ws = app.ws().await;
+    ws.send(json!({"type": "chat:send", "sessionId": id, "content": "hello"}))
+        .await;
+    let error = ws
+        .wait_for(Duration::from_secs(5), |event| {
+            event["type"] == "chat:error" && event["sessionId"] == id
+        })
+        .await;
+    assert_eq!(error["code"], "model_credentials_missing", "{error}");
+    assert!(
+        error["remediation"]
+            .as_str()
+            .unwrap()
+            .contains("ANTHROPIC_API_KEY"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_platform_with_a_key_says_so_in_its_health() {
+    let app = app_with_model_env(vec![
+        ("ANTHROPIC_API_KEY".to_owned(), CANARY.to_owned()),
+        (
+            "ANTHROPIC_BASE_URL".to_owned(),
+            "http://127.0.0.1:9/".to_owned(),
+        ),
+    ])
+    .await;
+    let (_, health) = app.get("/api/health").await;
+    assert_eq!(health["model"]["credentials"], "api_key", "{health}");
+    assert_eq!(health["model"]["upstream"], "http://127.0.0.1:9");
+    assert!(health["model"]["problem"].is_null(), "{health}");
+    assert!(!health.to_string().contains(CANARY), "{health}");
+}
+
+#[tokio::test]
+async fn an_unreachable_upstream_shows_in_the_session_within_seconds_and_the_turn_can_be_stopped() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let upstream = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let app = TestApp::spawn_with(Options {
+        model_url: Some(upstream.clone()),
+        ..Options::default()
+    })
+    .await;
+    let project = app.create_project("unreachable").await;
+    let session = app.create_session(&project, "execute").await;
+    let id = session["id"].as_str().unwrap();
+    let mut ws = app.ws().await;
+    ws.send(json!({"type": "chat:send", "sessionId": id, "content": "hello"}))
+        .await;
+    let error = ws
+        .wait_for(Duration::from_secs(20), |event| {
+            event["type"] == "chat:error" && event["sessionId"] == id
+        })
+        .await;
+    assert_eq!(error["code"], "model_upstream", "{error}");
+    let text = error["error"].as_str().unwrap();
+    assert!(
+        text.contains(&upstream) && text.contains("cannot be reached"),
+        "{error}"
+    );
+    // The CLI keeps retrying; the user stops the turn.
+    ws.send(json!({"type": "chat:stop", "sessionId": id})).await;
+    ws.wait_for(Duration::from_secs(30), |event| {
+        event["type"] == "chat:done" && event["sessionId"] == id
+    })
+    .await;
+}

@@ -16,6 +16,15 @@ pub struct LocalPlatform {
 impl LocalPlatform {
     /// Starts an engine whose agents would receive `agent_env`, with an optional session budget.
     pub async fn start(agent_env: Vec<(String, String)>, budget: Option<f64>) -> LocalPlatform {
+        Self::start_with_login(agent_env, budget, None).await
+    }
+
+    /// As [`LocalPlatform::start`], with `login` as the platform user's Claude login file.
+    pub async fn start_with_login(
+        agent_env: Vec<(String, String)>,
+        budget: Option<f64>,
+        login: Option<std::path::PathBuf>,
+    ) -> LocalPlatform {
         let projects = tempfile::tempdir().unwrap();
         let data = tempfile::tempdir().unwrap();
         let config = Config {
@@ -43,7 +52,7 @@ impl LocalPlatform {
             host_data_dir: None,
             agent_env,
             docker_host: None,
-            claude_credentials: None,
+            claude_credentials: login,
         };
         let store = store::Store::open(data.path()).await.unwrap();
         let engine = Engine::new(

@@ -1,7 +1,9 @@
 //! `GET /api/health`: open to all, 200 when the platform can run agents, 503 when it cannot.
+//! It also says which model credentials the platform has (`model`), so a platform that can start
+//! containers but cannot reach the model says so before the first message.
 
 use crate::AppState;
-use crate::wire::{DockerHealth, HealthBody};
+use crate::wire::{DockerHealth, HealthBody, ModelHealth};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -10,6 +12,13 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBo
     let runtime = state.engine.runtime();
     let docker = runtime.health().await;
     let ok = docker.as_ref().is_none_or(|health| health.ok());
+    let access = state.engine.model_access();
+    let problem = access.missing().map(|error| {
+        format!(
+            "{error}: {}",
+            error.remediation().unwrap_or("set ANTHROPIC_API_KEY")
+        )
+    });
     let body = HealthBody {
         ok,
         mode: runtime.mode().as_str(),
@@ -19,6 +28,11 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBo
             image_name: health.image_name,
             network_exists: health.network_exists,
         }),
+        model: ModelHealth {
+            credentials: access.credentials.as_str(),
+            upstream: access.upstream,
+            problem,
+        },
     };
     let status = if ok {
         StatusCode::OK

@@ -20,6 +20,7 @@ fn declarations() -> Vec<(PathBuf, String)> {
         render::<ErrorBody>(),
         render::<HealthBody>(),
         render::<DockerHealth>(),
+        render::<ModelHealth>(),
         render::<ProjectBody>(),
         render::<CreateProject>(),
         render::<UpdateProject>(),

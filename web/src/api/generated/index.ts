@@ -20,6 +20,7 @@ export type { GitPaths } from './GitPaths';
 export type { GitStatus } from './GitStatus';
 export type { Health } from './Health';
 export type { Message } from './Message';
+export type { ModelHealth } from './ModelHealth';
 export type { Project } from './Project';
 export type { SendMessage } from './SendMessage';
 export type { SendMessageAccepted } from './SendMessageAccepted';
