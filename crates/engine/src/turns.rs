@@ -166,9 +166,10 @@ impl Engine {
                     Queue::Session
                 }
                 None => {
-                    // Not in the session's queue, but it will wait for a free slot (the worker
-                    // says so with `Queued` when it does).
-                    let waits_for_a_slot = self.inner.running_turns.available_permits() == 0;
+                    // Taken here, so the answer says truly whether the turn waits for a free slot
+                    // (the worker then says so with `Queued` and waits its turn).
+                    let slot = self.inner.running_turns.clone().try_acquire_owned().ok();
+                    let waits_for_a_slot = slot.is_none();
                     let (finished_tx, finished) = watch::channel(false);
                     runs.insert(
                         id,
@@ -179,7 +180,7 @@ impl Engine {
                         },
                     );
                     let engine = self.clone();
-                    tokio::spawn(async move { engine.run_queue(id, finished_tx).await });
+                    tokio::spawn(async move { engine.run_queue(id, finished_tx, slot).await });
                     if waits_for_a_slot {
                         Queue::Slot
                     } else {
@@ -267,7 +268,12 @@ impl Engine {
     }
 
     /// The worker of one session: runs queued turns in order until none is left.
-    async fn run_queue(self, id: SessionId, finished: watch::Sender<bool>) {
+    async fn run_queue(
+        self,
+        id: SessionId,
+        finished: watch::Sender<bool>,
+        mut first_slot: Option<OwnedSemaphorePermit>,
+    ) {
         loop {
             let (pending, commands) = {
                 let mut runs = self.inner.runs.lock().expect("runs lock");
@@ -285,7 +291,11 @@ impl Engine {
                 }
             };
             let mut commands = commands;
-            let Some(slot) = self.wait_for_slot(id, &mut commands).await else {
+            let slot = match first_slot.take() {
+                Some(slot) => Some(slot),
+                None => self.wait_for_slot(id, &mut commands).await,
+            };
+            let Some(slot) = slot else {
                 if let Some(run) = self.inner.runs.lock().expect("runs lock").get_mut(&id) {
                     run.commands = None;
                 }
@@ -634,7 +644,8 @@ impl Engine {
                     }
                 },
                 () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
-                    if stopping.kill_at.is_some() {
+                    let now = tokio::time::Instant::now();
+                    if !stopping.give_up_at.is_some_and(|at| at <= now) {
                         stopping.kill(&*killer).await;
                     } else {
                         // Killed, and its output still has not ended: something the agent
@@ -661,7 +672,17 @@ impl Engine {
         }
         // The output has ended, so the process has or is about to; one that lingers is killed.
         let exit = match tokio::time::timeout(KILL_GRACE, exit).await {
-            Ok(exit) => exit?,
+            Ok(Ok(exit)) => exit,
+            // The last resort took the process's whole environment (its container) with it,
+            // and with it the record of how it ended.
+            Ok(Err(error)) if stopping.abandoned => {
+                tracing::debug!(session = %id, %error, "no exit status after the last resort");
+                ProcessExit {
+                    code: -1,
+                    stderr_tail: String::new(),
+                }
+            }
+            Ok(Err(error)) => return Err(error),
             Err(_) => {
                 stopping.kill(&*killer).await;
                 ProcessExit {
@@ -912,7 +933,10 @@ struct Stopping {
 
 impl Stopping {
     fn deadline(&self) -> Option<tokio::time::Instant> {
-        self.kill_at.or(self.give_up_at)
+        match (self.kill_at, self.give_up_at) {
+            (Some(kill), Some(give_up)) => Some(kill.min(give_up)),
+            (kill, give_up) => kill.or(give_up),
+        }
     }
 
     /// Kills the agent now, and starts the wait for its output to end. A kill that fails goes
