@@ -645,7 +645,7 @@ impl Engine {
                 },
                 () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
                     let now = tokio::time::Instant::now();
-                    if !stopping.give_up_at.is_some_and(|at| at <= now) {
+                    if stopping.give_up_at.is_none_or(|at| at > now) {
                         stopping.kill(&*killer).await;
                     } else {
                         // Killed, and its output still has not ended: something the agent
