@@ -49,6 +49,9 @@ pub struct ConfigArgs {
     /// Model spend in USD after which a session's model calls are refused.
     #[arg(long, env = "AGENT_SESSION_BUDGET_USD")]
     pub agent_session_budget_usd: Option<String>,
+    /// Turns running at once, across sessions; further turns queue and start in order.
+    #[arg(long, env = "AGENT_MAX_RUNNING")]
+    pub agent_max_running: Option<String>,
     /// Extra environment variable names copied into agent environments (comma-separated).
     #[arg(long, env = "AGENT_ENV_PASSTHROUGH")]
     pub agent_env_passthrough: Option<String>,
@@ -171,6 +174,21 @@ impl ConfigArgs {
                 ));
             }
         };
+        let default_max_running = domain::DEFAULT_MAX_RUNNING.to_string();
+        let max_running = match non_empty(&self.agent_max_running)
+            .unwrap_or(&default_max_running)
+            .parse::<usize>()
+        {
+            // The semaphore's bound is far above this; more than a thousand agents is a typo.
+            Ok(turns) if (1..=1024).contains(&turns) => turns,
+            _ => {
+                return Err(invalid(
+                    "AGENT_MAX_RUNNING",
+                    non_empty(&self.agent_max_running).unwrap_or_default(),
+                    "a whole number of turns from 1 to 1024",
+                ));
+            }
+        };
         let session_budget_usd = match non_empty(&self.agent_session_budget_usd) {
             None => None,
             Some(text) => match text.parse::<f64>() {
@@ -284,6 +302,7 @@ impl ConfigArgs {
             idle_timeout,
             agent_command,
             session_budget_usd,
+            max_running,
             projects_root,
             data_dir,
             bind,
@@ -313,8 +332,26 @@ mod tests {
         assert_eq!(config.network, NetworkChoice::Named("agentyard-net".into()));
         assert_eq!(config.user.to_string(), "1000:1000");
         assert_eq!(config.idle_timeout, Duration::from_secs(300));
+        assert_eq!(config.max_running, 8);
         assert_eq!(config.bind.to_string(), "127.0.0.1:3001");
         assert!(config.projects_root.ends_with("projects"));
+    }
+
+    #[test]
+    fn max_running_must_be_a_positive_number_of_turns() {
+        for text in ["0", "many", "-2", "5000"] {
+            let args = ConfigArgs {
+                agent_max_running: Some(text.into()),
+                ..Default::default()
+            };
+            let message = args.into_config().unwrap_err().to_string();
+            assert!(message.contains("AGENT_MAX_RUNNING"), "{message}");
+        }
+        let args = ConfigArgs {
+            agent_max_running: Some("2".into()),
+            ..Default::default()
+        };
+        assert_eq!(args.into_config().unwrap().max_running, 2);
     }
 
     #[test]

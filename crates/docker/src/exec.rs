@@ -1,7 +1,11 @@
 //! Processes run inside a session container with `docker exec`: one per agent turn.
 //!
-//! Docker has no API to kill an exec, so every command is wrapped to write its pid to a file
-//! first; `kill` is a second exec that signals that pid's process group.
+//! Docker has no API to kill an exec, so every command is wrapped in a shell that prints its pid
+//! on stderr, then becomes the command. The platform reads that first line before the command
+//! runs and keeps the pid in its own memory: nothing the agent can write inside the container
+//! (files in `/tmp`, its later stderr) changes which process `kill` signals. `kill` is a second
+//! exec, as the same user, that signals that pid's process group; `kill_container` is the last
+//! resort when something the agent started outlives its group and holds the output open.
 
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -14,7 +18,7 @@ use bytes::Bytes;
 use domain::UserSpec;
 use futures::{Stream, StreamExt};
 use tokio::io::AsyncWrite;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::client::Docker;
@@ -26,6 +30,14 @@ const STDOUT_CHUNKS: usize = 256;
 const STDERR_TAIL_BYTES: usize = 64 * 1024;
 /// How often `wait` asks the engine whether a process whose output has ended has exited.
 const EXIT_POLL: Duration = Duration::from_millis(50);
+/// What the wrapper prints on stderr, followed by its pid, before the command starts.
+const PID_MARKER: &str = "agentyard-exec-pid ";
+/// How long a kill right after start waits for the wrapper's pid line.
+const PID_WAIT: Duration = Duration::from_secs(2);
+
+/// The pid of an exec inside its container, as the wrapper announced it: `None` while unknown,
+/// `Some(None)` when the output ended or began without the announcement.
+type PidSlot = Option<Option<u32>>;
 
 /// One command to run in a container.
 #[derive(Clone, Debug, Default)]
@@ -56,7 +68,9 @@ pub struct ExecProcess {
 pub struct ExecKiller {
     docker: Docker,
     container: String,
-    pid_file: String,
+    exec_id: String,
+    /// The exec's pid in the container, read by the pump from the wrapper's first stderr line.
+    pid: watch::Receiver<PidSlot>,
     user: Option<UserSpec>,
 }
 
@@ -111,19 +125,25 @@ impl ExecProcess {
 }
 
 impl ExecKiller {
-    /// Sends SIGKILL to the process group of the exec. Killing a process that already ended is fine.
+    /// Sends SIGKILL to the process group of the exec. Killing a process that already ended is
+    /// fine. When the exec never announced its pid, the container is removed instead.
     pub async fn kill(&self) -> Result<(), DockerError> {
+        let Some(pid) = self.pid().await else {
+            tracing::warn!(container = %self.container, "an exec announced no pid; removing its container to end it");
+            return self.kill_container().await;
+        };
+        let api = self.docker.api().await?;
+        // A pid is reused once its process has gone: signal it only while the exec still runs.
+        match api.inspect_exec(&self.exec_id).await {
+            Ok(inspected) if inspected.running != Some(true) => return Ok(()),
+            _ => {}
+        }
         let spec = ExecSpec {
-            cmd: vec![
-                "sh".to_owned(),
-                "-c".to_owned(),
-                kill_script(&self.pid_file),
-            ],
+            cmd: vec!["sh".to_owned(), "-c".to_owned(), kill_script(pid)],
             env: Vec::new(),
             user: self.user,
             working_dir: None,
         };
-        let api = self.docker.api().await?;
         let created = api
             .create_exec(&self.container, exec_config(&spec, false))
             .await
@@ -145,14 +165,30 @@ impl ExecKiller {
         }
         Ok(())
     }
+
+    /// The last resort: removes the whole container, which ends every process in it whatever
+    /// it did (left its process group, kept the output open). The runtime creates a new
+    /// container for the session's next turn.
+    pub async fn kill_container(&self) -> Result<(), DockerError> {
+        self.docker.remove_container(&self.container).await
+    }
+
+    /// The exec's pid, waiting briefly for the wrapper to announce it.
+    async fn pid(&self) -> Option<u32> {
+        let mut pid = self.pid.clone();
+        let announced = tokio::time::timeout(PID_WAIT, pid.wait_for(Option::is_some)).await;
+        match announced {
+            Ok(Ok(slot)) => slot.flatten(),
+            _ => None,
+        }
+    }
 }
 
 impl Docker {
     /// Starts `spec` in a running container, attached to its stdin, stdout and stderr.
     pub async fn exec(&self, container: &str, spec: &ExecSpec) -> Result<ExecProcess, DockerError> {
-        let pid_file = format!("/tmp/agentyard-exec-{}.pid", uuid::Uuid::new_v4().simple());
         let wrapped = ExecSpec {
-            cmd: wrapped_command(&pid_file, &spec.cmd),
+            cmd: wrapped_command(&spec.cmd),
             ..spec.clone()
         };
         let missing = || DockerError::ContainerMissing {
@@ -174,15 +210,17 @@ impl Docker {
             )));
         };
         let (stdout_sender, stdout) = mpsc::channel(STDOUT_CHUNKS);
-        let pump = tokio::spawn(pump(output, stdout_sender));
+        let (pid_sender, pid) = watch::channel(None);
+        let pump = tokio::spawn(pump(output, stdout_sender, pid_sender));
         Ok(ExecProcess {
             stdin: input,
             stdout,
-            exec_id: created.id,
+            exec_id: created.id.clone(),
             killer: ExecKiller {
                 docker: self.clone(),
                 container: container.to_owned(),
-                pid_file,
+                exec_id: created.id,
+                pid,
                 user: spec.user,
             },
             pump: Some(pump),
@@ -223,34 +261,86 @@ fn exec_config(spec: &ExecSpec, attach_stdin: bool) -> ExecConfig {
     }
 }
 
-/// `cmd` behind a shell that records its pid, then becomes `cmd` (same pid, same process group:
-/// an exec'd process leads its own group, so killing the group also ends what it started).
-fn wrapped_command(pid_file: &str, cmd: &[String]) -> Vec<String> {
+/// `cmd` behind a shell that announces its pid on stderr, then becomes `cmd` (same pid, same
+/// process group: an exec'd process leads its own group, so killing the group also ends what it
+/// started).
+fn wrapped_command(cmd: &[String]) -> Vec<String> {
     let mut wrapped = vec![
         "sh".to_owned(),
         "-c".to_owned(),
-        format!("echo $$ > {pid_file} && exec \"$@\""),
+        format!("echo \"{PID_MARKER}$$\" >&2 && exec \"$@\""),
         "sh".to_owned(),
     ];
     wrapped.extend(cmd.iter().cloned());
     wrapped
 }
 
-/// Waits briefly for the pid file (a kill right after start may race the wrapper), then kills the
-/// process group, or the process alone when it does not lead one.
-fn kill_script(pid_file: &str) -> String {
-    format!(
-        "i=0; while [ ! -s {pid_file} ] && [ $i -lt 40 ]; do sleep 0.05; i=$((i+1)); done; \
-         pid=$(cat {pid_file} 2>/dev/null) || exit 0; \
-         kill -KILL -$pid 2>/dev/null || kill -KILL $pid 2>/dev/null; exit 0"
-    )
+/// Kills the process group led by `pid`, or the process alone when it does not lead one. The
+/// pid is the platform's own number, never text from the container.
+fn kill_script(pid: u32) -> String {
+    format!("kill -KILL -{pid} 2>/dev/null || kill -KILL {pid} 2>/dev/null; exit 0")
+}
+
+/// The pid in the wrapper's announcement line.
+fn announced_pid(line: &[u8]) -> Option<u32> {
+    std::str::from_utf8(line)
+        .ok()?
+        .trim_end_matches('\r')
+        .strip_prefix(PID_MARKER)?
+        .parse()
+        .ok()
+}
+
+/// Reads the wrapper's announcement from the first stderr bytes: the first line, which the
+/// wrapper writes before the command runs. Yields what follows it, for the stderr tail.
+struct PidReader {
+    line: Vec<u8>,
+    sender: Option<watch::Sender<PidSlot>>,
+}
+
+impl PidReader {
+    fn read<'a>(&mut self, message: &'a [u8]) -> &'a [u8] {
+        let Some(sender) = &self.sender else {
+            return message;
+        };
+        match message.iter().position(|byte| *byte == b'\n') {
+            Some(end) => {
+                self.line.extend_from_slice(&message[..end]);
+                let _ = sender.send(Some(announced_pid(&self.line)));
+                self.sender = None;
+                &message[end + 1..]
+            }
+            None if self.line.len() + message.len() > 64 => {
+                let _ = sender.send(Some(None));
+                self.sender = None;
+                message
+            }
+            None => {
+                self.line.extend_from_slice(message);
+                &[]
+            }
+        }
+    }
+}
+
+impl Drop for PidReader {
+    fn drop(&mut self) {
+        if let Some(sender) = self.sender.take() {
+            let _ = sender.send(Some(None));
+        }
+    }
 }
 
 /// Forwards stdout chunks to the reader and keeps the tail of stderr, until the output ends.
 async fn pump(
     mut output: Pin<Box<dyn Stream<Item = Result<LogOutput, bollard::errors::Error>> + Send>>,
     stdout: mpsc::Sender<Bytes>,
+    pid: watch::Sender<PidSlot>,
 ) -> Vec<u8> {
+    let mut pid = PidReader {
+        line: Vec::new(),
+        sender: Some(pid),
+    };
     let mut stderr_tail = Vec::new();
     let mut reader_gone = false;
     while let Some(chunk) = output.next().await {
@@ -262,8 +352,12 @@ async fn pump(
                 }
             }
             Ok(LogOutput::StdErr { message }) => {
-                tracing::debug!(stderr = %String::from_utf8_lossy(&message), "exec stderr");
-                stderr_tail.extend_from_slice(&message);
+                let message = pid.read(&message);
+                if message.is_empty() {
+                    continue;
+                }
+                tracing::debug!(stderr = %String::from_utf8_lossy(message), "exec stderr");
+                stderr_tail.extend_from_slice(message);
                 let excess = stderr_tail.len().saturating_sub(STDERR_TAIL_BYTES);
                 stderr_tail.drain(..excess);
             }
@@ -282,27 +376,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn commands_are_wrapped_to_record_their_pid_and_keep_their_arguments() {
+    fn commands_are_wrapped_to_announce_their_pid_and_keep_their_arguments() {
         let cmd = vec![
             "claude".to_owned(),
             "-p".to_owned(),
             "it's \"quoted\"".to_owned(),
         ];
-        let wrapped = wrapped_command("/tmp/agentyard-exec-1.pid", &cmd);
+        let wrapped = wrapped_command(&cmd);
         assert_eq!(wrapped[..2], ["sh", "-c"]);
         assert_eq!(
             wrapped[2],
-            "echo $$ > /tmp/agentyard-exec-1.pid && exec \"$@\""
+            "echo \"agentyard-exec-pid $$\" >&2 && exec \"$@\""
         );
         assert_eq!(wrapped[3], "sh");
         assert_eq!(wrapped[4..], cmd[..]);
     }
 
     #[test]
-    fn the_kill_script_signals_the_process_group_named_in_the_pid_file() {
-        let script = kill_script("/tmp/agentyard-exec-1.pid");
-        assert!(script.contains("cat /tmp/agentyard-exec-1.pid"));
-        assert!(script.contains("kill -KILL -$pid"));
+    fn the_kill_script_signals_the_process_group_of_the_known_pid() {
+        let script = kill_script(42);
+        assert!(script.contains("kill -KILL -42"), "{script}");
+        assert!(!script.contains("/tmp"), "no file is read: {script}");
+    }
+
+    #[test]
+    fn the_pid_comes_from_the_first_stderr_line_even_when_split() {
+        let (sender, receiver) = watch::channel(None);
+        let mut reader = PidReader {
+            line: Vec::new(),
+            sender: Some(sender),
+        };
+        assert!(reader.read(b"agentyard-exec-").is_empty());
+        assert_eq!(reader.read(b"pid 57\nwarning: x\n"), b"warning: x\n");
+        assert_eq!(*receiver.borrow(), Some(Some(57)));
+        // What the command writes later cannot change it.
+        assert_eq!(
+            reader.read(b"agentyard-exec-pid 1\n"),
+            b"agentyard-exec-pid 1\n"
+        );
+        assert_eq!(*receiver.borrow(), Some(Some(57)));
+    }
+
+    #[test]
+    fn output_without_the_announcement_gives_no_pid() {
+        let (sender, receiver) = watch::channel(None);
+        let mut reader = PidReader {
+            line: Vec::new(),
+            sender: Some(sender),
+        };
+        reader.read(b"something else\n");
+        assert_eq!(*receiver.borrow(), Some(None));
+        let (sender, receiver) = watch::channel(None);
+        drop(PidReader {
+            line: Vec::new(),
+            sender: Some(sender),
+        });
+        assert_eq!(*receiver.borrow(), Some(None), "an output that ended");
     }
 
     #[test]

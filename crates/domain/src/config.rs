@@ -196,6 +196,10 @@ impl FromStr for UserSpec {
     }
 }
 
+/// `AGENT_MAX_RUNNING` when unset: each running agent holds a few hundred MB and a CPU while it
+/// works, so 8 keeps a 4-core, 8 GB machine responsive; raise it on a bigger machine.
+pub const DEFAULT_MAX_RUNNING: usize = 8;
+
 /// Everything the platform is configured with, after parsing.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -214,6 +218,8 @@ pub struct Config {
     /// The agent CLI: a path in local mode, a name inside the image in docker mode.
     pub agent_command: String,
     pub session_budget_usd: Option<f64>,
+    /// Turns running at once, across sessions (`AGENT_MAX_RUNNING`); further turns queue.
+    pub max_running: usize,
     /// Extra environment variable names copied into agent environments.
     pub env_passthrough: Vec<String>,
     pub projects_root: PathBuf,

@@ -14,7 +14,8 @@ mod records;
 mod session;
 
 pub use config::{
-    AgentMode, Config, ConfigError, CpuLimit, DockerAccess, MemoryLimit, NetworkChoice, UserSpec,
+    AgentMode, Config, ConfigError, CpuLimit, DEFAULT_MAX_RUNNING, DockerAccess, MemoryLimit,
+    NetworkChoice, UserSpec,
 };
 pub use ids::{AgentId, IdError, MessageId, ProjectId, SessionId};
 pub use image::{DEFAULT_IMAGE, ImageChoice, ImageRef, ImageRefError, resolve_image};

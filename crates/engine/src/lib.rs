@@ -35,7 +35,7 @@ pub use tools::{
     DelegateTask, MAX_READ_BYTES, ProjectFile, ProjectStatus, SessionEndpoint, SessionEndpoints,
     SessionSummary, Tools,
 };
-pub use turns::{PermissionAnswer, SendOptions};
+pub use turns::{MAX_MESSAGE_BYTES, PermissionAnswer, SendOptions};
 
 use domain::{Config, ProjectId, SessionId};
 use runtime::Runtime;
@@ -76,6 +76,9 @@ struct Inner {
     /// Read and written only while `runs` is locked, so a message either starts its turn before
     /// the session is marked (and that turn is cancelled with the session) or is refused.
     ending: Mutex<HashSet<SessionId>>,
+    /// One permit per turn allowed to run at once (`AGENT_MAX_RUNNING`): each agent process holds
+    /// hundreds of MB, so further turns wait here, first come first served (the semaphore is fair).
+    running_turns: Arc<tokio::sync::Semaphore>,
     /// When each session's last turn ended, for the idle timeout of its container.
     idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
     /// Tags of agent images being built now, so one tag is never built twice at once.
@@ -99,6 +102,7 @@ impl Engine {
             ))
         })?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let running_turns = Arc::new(tokio::sync::Semaphore::new(config.max_running));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -110,6 +114,7 @@ impl Engine {
                 workspace_locks: Mutex::new(HashMap::new()),
                 main_checkout_claims: Mutex::new(HashSet::new()),
                 ending: Mutex::new(HashSet::new()),
+                running_turns,
                 idle_since: Mutex::new(HashMap::new()),
                 image_builds: Mutex::new(HashSet::new()),
                 endpoints: OnceLock::new(),

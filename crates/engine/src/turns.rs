@@ -2,12 +2,20 @@
 //!
 //! A message is stored the moment it arrives. When a turn is already running it waits in the
 //! session's queue (`Queued`); otherwise a worker task starts and runs queued turns until none is
-//! left. Every event the agent prints is appended to the store before anything is broadcast, and
-//! the assistant message is kept up to date as text and tool calls arrive, so a browser that
-//! reconnects gets the whole history from the store.
+//! left. At most `AGENT_MAX_RUNNING` turns run at once across sessions; a turn beyond that waits
+//! for a slot (`Queued` again), first come first served. Every event the agent prints is appended
+//! to the store before anything is broadcast, and the assistant message is kept up to date as text
+//! (appended delta by delta) and tool calls arrive, so a browser that reconnects gets the whole
+//! history from the store.
+//!
+//! The agent's output is the agent's: a line over `agent::MAX_LINE_BYTES` ends the turn with an
+//! error, and Stop ends a turn whatever the agent does (interrupt, then kill after a grace period,
+//! then the runtime's last resort when the killed process's output still does not end).
 
 use crate::context::{Workplace, system_prompt};
-use crate::runtime::{AgentProcess, CONTAINER_RUNTIME_DIR, Launch, WorkspaceAccess};
+use crate::runtime::{
+    AgentProcess, CONTAINER_RUNTIME_DIR, Killer, Launch, ProcessExit, WorkspaceAccess,
+};
 use crate::{Engine, EngineError, EngineEvent, SessionEndpoint};
 use agent::{ContentBlock, Event, LineParser, PermissionDecision};
 use domain::{
@@ -20,10 +28,18 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 use store::{MessageUpdate, NewMessage};
 use tokio::io::AsyncWriteExt;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
 
 /// How long an interrupted agent gets to end its turn by itself before it is killed.
 const INTERRUPT_GRACE: Duration = Duration::from_millis(1500);
+
+/// How long a killed agent's output may take to end before the runtime's last resort (in docker
+/// mode the session's container is removed) and the turn ends without it.
+const KILL_GRACE: Duration = Duration::from_secs(3);
+
+/// The longest chat message the platform takes: 1 MiB of text. Larger content belongs in a file
+/// of the project, which the agent can read.
+pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
 /// Allows every tool of the platform's MCP server without a prompt, in every mode.
 const MCP_TOOLS: &str = "mcp__agentyard";
@@ -93,6 +109,20 @@ impl Engine {
                 "the message is empty; write something to send",
             ));
         }
+        if content.len() > MAX_MESSAGE_BYTES {
+            return Err(EngineError::Invalid {
+                code: "message_too_long",
+                message: format!(
+                    "the message is {} KiB; a message may be at most {} KiB",
+                    content.len().div_ceil(1024),
+                    MAX_MESSAGE_BYTES / 1024
+                ),
+                remediation: Some(
+                    "put the long text in a file of the project and ask the agent to read it"
+                        .to_owned(),
+                ),
+            });
+        }
         let mut session = self.session(id).await?;
         if session.status == SessionStatus::Done {
             return Err(EngineError::Conflict(
@@ -141,9 +171,13 @@ impl Engine {
             match runs.get_mut(&id) {
                 Some(run) => {
                     run.queue.push_back(pending);
-                    true
+                    Queue::Session
                 }
                 None => {
+                    // Taken here, so the answer says truly whether the turn waits for a free slot
+                    // (the worker then says so with `Queued` and waits its turn).
+                    let slot = self.inner.running_turns.clone().try_acquire_owned().ok();
+                    let waits_for_a_slot = slot.is_none();
                     let (finished_tx, finished) = watch::channel(false);
                     runs.insert(
                         id,
@@ -154,17 +188,20 @@ impl Engine {
                         },
                     );
                     let engine = self.clone();
-                    tokio::spawn(async move { engine.run_queue(id, finished_tx).await });
-                    false
+                    tokio::spawn(async move { engine.run_queue(id, finished_tx, slot).await });
+                    if waits_for_a_slot {
+                        Queue::Slot
+                    } else {
+                        Queue::None
+                    }
                 }
             }
         };
-        if queued {
-            self.emit(EngineEvent::Queued { session: id });
-        } else {
-            self.emit_streaming();
+        match queued {
+            Queue::Session => self.emit(EngineEvent::Queued { session: id }),
+            Queue::Slot | Queue::None => self.emit_streaming(),
         }
-        Ok(queued)
+        Ok(queued != Queue::None)
     }
 
     /// Interrupts the running turn, if any. Queued messages run after it.
@@ -245,7 +282,12 @@ impl Engine {
     }
 
     /// The worker of one session: runs queued turns in order until none is left.
-    async fn run_queue(self, id: SessionId, finished: watch::Sender<bool>) {
+    async fn run_queue(
+        self,
+        id: SessionId,
+        finished: watch::Sender<bool>,
+        mut first_slot: Option<OwnedSemaphorePermit>,
+    ) {
         loop {
             let (pending, commands) = {
                 let mut runs = self.inner.runs.lock().expect("runs lock");
@@ -262,7 +304,26 @@ impl Engine {
                     }
                 }
             };
-            if let Err(error) = self.run_turn(id, pending, commands).await {
+            let mut commands = commands;
+            let slot = match first_slot.take() {
+                Some(slot) => Some(slot),
+                None => self.wait_for_slot(id, &mut commands).await,
+            };
+            let Some(slot) = slot else {
+                if let Some(run) = self.inner.runs.lock().expect("runs lock").get_mut(&id) {
+                    run.commands = None;
+                }
+                self.emit(EngineEvent::Error {
+                    session: id,
+                    error: "the message was stopped before its turn started; it stays in the history but the agent did not get it".to_owned(),
+                    code: Some("stopped_before_start".to_owned()),
+                    remediation: None,
+                });
+                continue;
+            };
+            let result = self.run_turn(id, pending, commands).await;
+            drop(slot);
+            if let Err(error) = result {
                 tracing::warn!(session = %id, %error, "turn failed");
                 self.emit(EngineEvent::Error {
                     session: id,
@@ -279,6 +340,33 @@ impl Engine {
         self.mark_idle_since(id);
         let _ = finished.send(true);
         self.emit_streaming();
+    }
+
+    /// Waits for one of the `AGENT_MAX_RUNNING` slots, saying `Queued` when it has to wait.
+    /// `None` when the turn was stopped (or its session ended) while it waited.
+    async fn wait_for_slot(
+        &self,
+        id: SessionId,
+        commands: &mut mpsc::UnboundedReceiver<TurnCommand>,
+    ) -> Option<OwnedSemaphorePermit> {
+        let slots = self.inner.running_turns.clone();
+        if let Ok(slot) = slots.clone().try_acquire_owned() {
+            return Some(slot);
+        }
+        self.emit(EngineEvent::Queued { session: id });
+        // One acquire for the whole wait: the semaphore is fair, and a new acquire would lose
+        // this turn's place in line.
+        let acquire = slots.acquire_owned();
+        tokio::pin!(acquire);
+        loop {
+            tokio::select! {
+                slot = &mut acquire => return slot.ok(),
+                command = commands.recv() => match command {
+                    Some(TurnCommand::Interrupt | TurnCommand::Kill) | None => return None,
+                    Some(TurnCommand::Permission { .. }) => {}
+                },
+            }
+        }
     }
 
     async fn set_run_state(&self, id: SessionId, state: RunState) {
@@ -574,19 +662,27 @@ impl Engine {
         let mut stdin = Some(stdin);
         let mut reply_state = Reply::default();
         let mut parser = LineParser::default();
-        let mut kill_at: Option<tokio::time::Instant> = None;
+        let mut stopping = Stopping::default();
+        let mut line_too_long = None;
         let mut saw_result = false;
         if let Some(input) = stdin.as_mut() {
             write_line(input, &agent::user_message_line(content)).await?;
         }
         loop {
-            let deadline = kill_at
-                .unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(86_400));
+            let deadline = stopping.deadline();
             tokio::select! {
                 chunk = stdout.next() => {
-                    let events = match chunk {
-                        Some(chunk) => parser.push(&chunk),
-                        None => break,
+                    let Some(chunk) = chunk else { break };
+                    let events = match parser.push(&chunk) {
+                        Ok(events) => events,
+                        Err(too_long) => {
+                            if line_too_long.is_none() {
+                                tracing::warn!(session = %id, limit = too_long.limit, "the agent printed a line over the limit; ending its turn");
+                                line_too_long = Some(too_long.limit);
+                                stopping.kill(&*killer).await;
+                            }
+                            too_long.events_before
+                        }
                     };
                     for parsed in events {
                         if self.handle_event(id, reply, &mut reply_state, parsed).await? {
@@ -606,12 +702,12 @@ impl Engine {
                             let request_id = format!("interrupt-{}", uuid::Uuid::new_v4());
                             let _ = write_line(input, &agent::interrupt_line(&request_id)).await;
                         }
-                        kill_at = Some(tokio::time::Instant::now() + INTERRUPT_GRACE);
+                        stopping.kill_at.get_or_insert(tokio::time::Instant::now() + INTERRUPT_GRACE);
                     }
                     TurnCommand::Interrupt => {}
                     TurnCommand::Kill => {
                         reply_state.interrupted = true;
-                        killer.kill().await?;
+                        stopping.kill(&*killer).await;
                     }
                     TurnCommand::Permission { request_id, answer } => {
                         let Some(input) = reply_state.permissions.iter().position(|(known, _)| *known == request_id)
@@ -625,32 +721,78 @@ impl Engine {
                         }
                     }
                 },
-                () = tokio::time::sleep_until(deadline), if kill_at.is_some() => {
-                    kill_at = None;
-                    killer.kill().await?;
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {
+                    let now = tokio::time::Instant::now();
+                    if stopping.give_up_at.is_none_or(|at| at > now) {
+                        stopping.kill(&*killer).await;
+                    } else {
+                        // Killed, and its output still has not ended: something the agent
+                        // started holds it open. The last resort ends everything it runs.
+                        tracing::warn!(session = %id, "a killed agent's output did not end; using the runtime's last resort");
+                        if let Err(error) = killer.kill_everything().await {
+                            tracing::warn!(session = %id, %error, "the last resort failed");
+                        }
+                        stopping.abandoned = true;
+                        break;
+                    }
                 }
             }
         }
-        for parsed in parser.finish() {
-            saw_result |= self
-                .handle_event(id, reply, &mut reply_state, parsed)
-                .await?;
+        if !stopping.abandoned && line_too_long.is_none() {
+            for parsed in parser.finish() {
+                saw_result |= self
+                    .handle_event(id, reply, &mut reply_state, parsed)
+                    .await?;
+            }
         }
         if let Some(mut input) = stdin.take() {
             let _ = input.shutdown().await;
         }
-        let exit = exit.await?;
+        // The output has ended, so the process has or is about to; one that lingers is killed.
+        let exit = match tokio::time::timeout(KILL_GRACE, exit).await {
+            Ok(Ok(exit)) => exit,
+            // The last resort took the process's whole environment (its container) with it,
+            // and with it the record of how it ended.
+            Ok(Err(error)) if stopping.abandoned => {
+                tracing::debug!(session = %id, %error, "no exit status after the last resort");
+                ProcessExit {
+                    code: -1,
+                    stderr_tail: String::new(),
+                }
+            }
+            Ok(Err(error)) => return Err(error),
+            Err(_) => {
+                stopping.kill(&*killer).await;
+                ProcessExit {
+                    code: -1,
+                    stderr_tail: String::new(),
+                }
+            }
+        };
+        self.store().fold_message_text(reply).await?;
         self.store()
             .update_message(
                 reply,
                 MessageUpdate {
-                    content: Some(reply_state.content.clone()),
-                    tool_use: Some(reply_state.tools.clone()),
+                    content: None,
+                    tool_use: None,
                     cost_usd: reply_state.cost_usd,
                     interrupted: Some(reply_state.interrupted),
                 },
             )
             .await?;
+        if let Some(limit) = line_too_long {
+            return Err(EngineError::Invalid {
+                code: "agent_output_too_long",
+                message: format!(
+                    "the agent printed a line longer than {} MiB, so its turn was ended",
+                    limit / (1024 * 1024)
+                ),
+                remediation: Some(
+                    "send the next message to continue the session; ask the agent to write large output to a file instead of printing it".to_owned(),
+                ),
+            });
+        }
         if !saw_result && !reply_state.interrupted {
             let detail = exit.stderr_tail.trim();
             return Err(EngineError::invalid(
@@ -693,6 +835,10 @@ impl Engine {
             state.last_event = raw;
         }
         let mut broadcasts = Vec::new();
+        // What this event adds to the stored reply: text to append, and whether the tool calls
+        // changed (only then is their JSON written).
+        let mut text_added = String::new();
+        let mut tools_changed = false;
         let mut is_result = false;
         match parsed.event {
             Event::SystemInit { session_id, .. } => {
@@ -701,6 +847,7 @@ impl Engine {
             Event::TextDelta { text } => {
                 state.streamed = true;
                 let text = state.append_text(&text);
+                text_added.push_str(&text);
                 broadcasts.push(EngineEvent::Chunk { session: id, text });
             }
             Event::Assistant { content } => {
@@ -708,6 +855,7 @@ impl Engine {
                     match block {
                         ContentBlock::Text { text } if !state.streamed => {
                             let text = state.append_text(&text);
+                            text_added.push_str(&text);
                             broadcasts.push(EngineEvent::Chunk { session: id, text });
                         }
                         ContentBlock::ToolUse {
@@ -716,6 +864,7 @@ impl Engine {
                             input,
                         } => {
                             state.after_tool = true;
+                            tools_changed = true;
                             state.tools.push(ToolUse {
                                 id: tool_id,
                                 tool: name.clone(),
@@ -740,6 +889,7 @@ impl Engine {
             } => {
                 if let Some(tool) = state.tools.iter_mut().find(|tool| tool.id == tool_use_id) {
                     tool.result = Some(content.clone());
+                    tools_changed = true;
                     broadcasts.push(EngineEvent::ToolResult {
                         session: id,
                         tool: tool.tool.clone(),
@@ -784,15 +934,14 @@ impl Engine {
             }
             _ => {}
         }
-        if !broadcasts.is_empty() {
+        self.store().append_message_text(reply, &text_added).await?;
+        if tools_changed {
             self.store()
                 .update_message(
                     reply,
                     MessageUpdate {
-                        content: Some(state.content.clone()),
                         tool_use: Some(state.tools.clone()),
-                        cost_usd: state.cost_usd,
-                        interrupted: None,
+                        ..MessageUpdate::default()
                     },
                 )
                 .await?;
@@ -891,10 +1040,12 @@ fn ending_conflict() -> EngineError {
     )
 }
 
-/// The agent's reply as it is built during a turn.
+/// The agent's reply as it is built during a turn. Its text is in the store alone (appended
+/// as it comes); only what the next append needs to know of it is kept here.
 #[derive(Default)]
 struct Reply {
-    content: String,
+    has_text: bool,
+    ends_with_newline: bool,
     tools: Vec<ToolUse>,
     cost_usd: Option<f64>,
     interrupted: bool,
@@ -913,14 +1064,61 @@ impl Reply {
     /// Appends text and returns what was appended (with a paragraph break after a tool call).
     fn append_text(&mut self, text: &str) -> String {
         let mut added = String::new();
-        if self.after_tool && !self.content.is_empty() && !self.content.ends_with('\n') {
+        if self.after_tool && self.has_text && !self.ends_with_newline {
             added.push_str("\n\n");
         }
         self.after_tool = false;
         added.push_str(text);
-        self.content.push_str(&added);
+        if !added.is_empty() {
+            self.has_text = true;
+            self.ends_with_newline = added.ends_with('\n');
+        }
         added
     }
+}
+
+/// Where stopping a turn has got to: the interrupt's grace period, then the kill's.
+#[derive(Default)]
+struct Stopping {
+    /// When an interrupted agent that has not ended is killed.
+    kill_at: Option<tokio::time::Instant>,
+    /// When a killed agent whose output has not ended meets the runtime's last resort.
+    give_up_at: Option<tokio::time::Instant>,
+    /// The last resort was used: the output was left unread.
+    abandoned: bool,
+}
+
+impl Stopping {
+    fn deadline(&self) -> Option<tokio::time::Instant> {
+        match (self.kill_at, self.give_up_at) {
+            (Some(kill), Some(give_up)) => Some(kill.min(give_up)),
+            (kill, give_up) => kill.or(give_up),
+        }
+    }
+
+    /// Kills the agent now, and starts the wait for its output to end. A kill that fails goes
+    /// straight to the last resort.
+    async fn kill(&mut self, killer: &dyn Killer) {
+        self.kill_at = None;
+        if self.give_up_at.is_some() {
+            return;
+        }
+        self.give_up_at = Some(tokio::time::Instant::now() + KILL_GRACE);
+        if let Err(error) = killer.kill().await {
+            tracing::warn!(%error, "killing an agent failed; using the runtime's last resort");
+            if let Err(error) = killer.kill_everything().await {
+                tracing::warn!(%error, "the last resort failed");
+            }
+        }
+    }
+}
+
+/// Whether a message waits: behind its session's running turn, for a free slot, or not at all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Queue {
+    None,
+    Session,
+    Slot,
 }
 
 struct TurnOutcome {

@@ -45,6 +45,18 @@ impl ApiError {
         )
     }
 
+    pub fn body_too_large() -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!(
+                "the request body is larger than {} MiB",
+                crate::BODY_LIMIT_BYTES / (1024 * 1024)
+            ),
+        )
+        .with_remediation("send less at once: put large content in a project file instead")
+    }
+
     pub fn status(&self) -> StatusCode {
         self.status
     }
@@ -78,6 +90,9 @@ impl From<EngineError> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return ApiError::body_too_large();
+        }
         match rejection {
             JsonRejection::JsonDataError(error) => ApiError::unprocessable(
                 "invalid_body",

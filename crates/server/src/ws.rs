@@ -1,17 +1,43 @@
 //! `/ws`: every engine event as an API.md envelope to every authenticated client, and
 //! `chat:send` / `chat:stop` / `chat:permission` from clients to the engine.
+//!
+//! Only the platform's own pages (and programs that send no `Origin`) may open it: a browser sends
+//! the login cookie whatever page opens a socket, so without the check any page on the machine,
+//! an agent's dev server included, could drive sessions.
 
-use crate::AppState;
+use crate::auth::same_origin;
+use crate::error::ApiError;
 use crate::wire::{ClientEvent, ServerEvent, SessionBody};
+use crate::{AppState, BODY_LIMIT_BYTES};
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use domain::SessionId;
 use engine::{Engine, EngineError, EngineEvent, PermissionAnswer, SendOptions};
 use tokio::sync::broadcast::error::RecvError;
 
-pub async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| connection(state.engine, socket))
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if !same_origin(&headers) {
+        return ApiError::new(
+            StatusCode::FORBIDDEN,
+            "foreign_origin",
+            "this WebSocket was opened by a page of another origin; only Agentyard's own pages may open it",
+        )
+        .with_remediation(
+            "open Agentyard at the address it serves (behind a reverse proxy, pass `Host` or `X-Forwarded-Host` and `X-Forwarded-Proto`)",
+        )
+        .into_response();
+    }
+    // A client frame is held whole before it is read: the same bound as a request body.
+    upgrade
+        .max_message_size(BODY_LIMIT_BYTES)
+        .max_frame_size(BODY_LIMIT_BYTES)
+        .on_upgrade(move |socket| connection(state.engine, socket))
 }
 
 async fn connection(engine: Engine, mut socket: WebSocket) {

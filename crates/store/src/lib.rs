@@ -14,7 +14,7 @@ mod usage;
 
 pub use agents::AgentUpdate;
 pub use error::StoreError;
-pub use messages::{MessageUpdate, NewMessage, StoredEvent};
+pub use messages::{EVENT_RETENTION, EventRetention, MessageUpdate, NewMessage, StoredEvent};
 pub use projects::ProjectUpdate;
 pub use sessions::SessionUpdate;
 pub use usage::SessionUsage;

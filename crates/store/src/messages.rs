@@ -2,6 +2,10 @@
 //!
 //! Both keep an autoincrement `seq`, so their order is the order of writing even when two rows
 //! share a timestamp.
+//!
+//! Costs stay proportional to what is written: a streaming reply's text is appended delta by
+//! delta to `message_parts` (readers see `content` followed by its parts; the turn's end folds
+//! them in), and each session's event log keeps only its newest events ([`EVENT_RETENTION`]).
 
 use crate::error::{corrupt, is_foreign_key_violation};
 use crate::sessions::session_gone;
@@ -10,6 +14,30 @@ use chrono::{DateTime, Utc};
 use domain::{Message, MessageId, Role, SessionId, ToolUse};
 use serde_json::{Map, Value};
 use uuid::fmt::Hyphenated;
+
+/// How much of its raw event log a session keeps: the newest events within both bounds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventRetention {
+    pub events: i64,
+    pub bytes: i64,
+}
+
+/// Per session: the newest 20,000 events, and no more than 64 MiB of them.
+pub const EVENT_RETENTION: EventRetention = EventRetention {
+    events: 20_000,
+    bytes: 64 * 1024 * 1024,
+};
+
+/// Retention is enforced once every this many appends (of any session): the log of a session may
+/// exceed its bounds by the events of one period, and no append pays for a scan.
+const RETENTION_PERIOD: i64 = 256;
+
+/// A message with its streamed parts appended, as readers must see it.
+const MESSAGE_COLUMNS: &str = "m.id, m.session_id, m.role,
+     m.content || COALESCE(
+         (SELECT group_concat(p.text, '' ORDER BY p.seq) FROM message_parts p
+          WHERE p.message_id = m.id), '') AS content,
+     m.tool_use, m.cost_usd, m.interrupted, m.created_at";
 
 /// What storing a message needs; the store gives it an id and a time.
 #[derive(Clone, Debug)]
@@ -25,6 +53,7 @@ pub struct NewMessage {
 /// A change to a message as its turn progresses; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]
 pub struct MessageUpdate {
+    /// Replaces the whole text, appended parts included.
     pub content: Option<String>,
     /// Replaces the whole list.
     pub tool_use: Option<Vec<ToolUse>>,
@@ -184,6 +213,13 @@ impl Store {
         id: MessageId,
         update: MessageUpdate,
     ) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        if update.content.is_some() {
+            sqlx::query("DELETE FROM message_parts WHERE message_id = ?1")
+                .bind(id.to_string())
+                .execute(&mut *transaction)
+                .await?;
+        }
         let result = sqlx::query(
             "UPDATE messages SET
                  content = COALESCE(?2, content),
@@ -197,28 +233,69 @@ impl Store {
         .bind(update.tool_use.as_deref().map(tool_use_to_json))
         .bind(update.cost_usd)
         .bind(update.interrupted)
-        .execute(&self.pool)
+        .execute(&mut *transaction)
         .await?;
         if result.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "message {id} does not exist (its session may have just been deleted)"
-            )));
+            return Err(message_gone(id));
         }
+        transaction.commit().await?;
+        Ok(())
+    }
+
+    /// Appends streamed text to a message: one small write, whatever the message's length.
+    /// A `Conflict` when the message no longer exists.
+    pub async fn append_message_text(&self, id: MessageId, text: &str) -> Result<(), StoreError> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let result = sqlx::query("INSERT INTO message_parts (message_id, text) VALUES (?1, ?2)")
+            .bind(id.to_string())
+            .bind(text)
+            .execute(&self.pool)
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) if is_foreign_key_violation(&error) => Err(message_gone(id)),
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Folds a message's appended parts into its content, once its turn has ended: the one
+    /// write of the whole text.
+    pub async fn fold_message_text(&self, id: MessageId) -> Result<(), StoreError> {
+        let mut transaction = self.pool.begin().await?;
+        sqlx::query(
+            "UPDATE messages SET content = content || COALESCE(
+                 (SELECT group_concat(text, '' ORDER BY seq) FROM message_parts
+                  WHERE message_id = ?1), '')
+             WHERE id = ?1 AND EXISTS (SELECT 1 FROM message_parts WHERE message_id = ?1)",
+        )
+        .bind(id.to_string())
+        .execute(&mut *transaction)
+        .await?;
+        sqlx::query("DELETE FROM message_parts WHERE message_id = ?1")
+            .bind(id.to_string())
+            .execute(&mut *transaction)
+            .await?;
+        transaction.commit().await?;
         Ok(())
     }
 
     /// A session's messages, oldest first.
     pub async fn messages(&self, session: SessionId) -> Result<Vec<Message>, StoreError> {
-        sqlx::query_as::<_, MessageRow>("SELECT * FROM messages WHERE session_id = ?1 ORDER BY seq")
-            .bind(session.to_string())
-            .fetch_all(&self.pool)
-            .await?
-            .into_iter()
-            .map(Message::try_from)
-            .collect()
+        sqlx::query_as::<_, MessageRow>(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq"
+        ))
+        .bind(session.to_string())
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(Message::try_from)
+        .collect()
     }
 
-    /// Appends one raw agent event to the session's log and returns its `seq`.
+    /// Appends one raw agent event to the session's log and returns its `seq`. Every
+    /// `RETENTION_PERIOD` appends, the session's log is cut to [`EVENT_RETENTION`].
     /// A `Conflict` when the session no longer exists.
     pub async fn append_event(
         &self,
@@ -227,21 +304,61 @@ impl Store {
         payload_json: &str,
     ) -> Result<i64, StoreError> {
         let result = sqlx::query_scalar(
-            "INSERT INTO events (session_id, kind, payload_json, created_at)
-             VALUES (?1, ?2, ?3, ?4)
+            "INSERT INTO events (session_id, kind, payload_json, size, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)
              RETURNING seq",
         )
         .bind(session.to_string())
         .bind(kind)
         .bind(payload_json)
+        .bind(payload_json.len() as i64)
         .bind(Utc::now())
         .fetch_one(&self.pool)
         .await;
-        match result {
-            Ok(seq) => Ok(seq),
-            Err(error) if is_foreign_key_violation(&error) => Err(session_gone(session)),
-            Err(error) => Err(error.into()),
+        let seq = match result {
+            Ok(seq) => seq,
+            Err(error) if is_foreign_key_violation(&error) => return Err(session_gone(session)),
+            Err(error) => return Err(error.into()),
+        };
+        if seq % RETENTION_PERIOD == 0 {
+            self.trim_events(session, EVENT_RETENTION).await?;
         }
+        Ok(seq)
+    }
+
+    /// Deletes a session's events beyond `retention`, oldest first. Reads only the index of
+    /// `(session, seq, size)`, newest first, and stops at the first event to drop.
+    pub async fn trim_events(
+        &self,
+        session: SessionId,
+        retention: EventRetention,
+    ) -> Result<u64, StoreError> {
+        let oldest_dropped: Option<i64> = sqlx::query_scalar(
+            "SELECT seq FROM (
+                 SELECT seq,
+                        row_number() OVER newest AS position,
+                        sum(size) OVER newest AS bytes
+                 FROM events WHERE session_id = ?1
+                 WINDOW newest AS (ORDER BY seq DESC)
+             )
+             WHERE position > ?2 OR bytes > ?3
+             ORDER BY seq DESC
+             LIMIT 1",
+        )
+        .bind(session.to_string())
+        .bind(retention.events)
+        .bind(retention.bytes)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(oldest_dropped) = oldest_dropped else {
+            return Ok(0);
+        };
+        let deleted = sqlx::query("DELETE FROM events WHERE session_id = ?1 AND seq <= ?2")
+            .bind(session.to_string())
+            .bind(oldest_dropped)
+            .execute(&self.pool)
+            .await?;
+        Ok(deleted.rows_affected())
     }
 
     /// A session's event log, oldest first.
@@ -255,6 +372,12 @@ impl Store {
         .await?;
         Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
+}
+
+fn message_gone(id: MessageId) -> StoreError {
+    StoreError::Conflict(format!(
+        "message {id} does not exist (its session may have just been deleted)"
+    ))
 }
 
 #[cfg(test)]

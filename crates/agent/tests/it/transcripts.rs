@@ -53,7 +53,9 @@ fn stdout_text(name: &str) -> String {
 
 fn parse_all(name: &str) -> Vec<ParsedEvent> {
     let mut parser = LineParser::new();
-    let mut events = parser.push(stdout_text(name).as_bytes());
+    let mut events = parser
+        .push(stdout_text(name).as_bytes())
+        .expect("transcript lines are short");
     events.extend(parser.finish());
     events
 }
@@ -97,12 +99,12 @@ fn a_stream_split_at_any_byte_gives_the_same_events_as_whole() {
         for line in lines(name, "stdout") {
             let line = format!("{line}\n");
             let mut whole_parser = LineParser::new();
-            let whole = whole_parser.push(line.as_bytes());
+            let whole = whole_parser.push(line.as_bytes()).unwrap();
             assert!(whole_parser.finish().is_empty());
             for offset in 0..=line.len() {
                 let mut parser = LineParser::new();
-                let mut events = parser.push(&line.as_bytes()[..offset]);
-                events.extend(parser.push(&line.as_bytes()[offset..]));
+                let mut events = parser.push(&line.as_bytes()[..offset]).unwrap();
+                events.extend(parser.push(&line.as_bytes()[offset..]).unwrap());
                 events.extend(parser.finish());
                 assert!(
                     events == whole,
@@ -120,7 +122,7 @@ fn a_stream_in_small_chunks_gives_the_same_events_as_whole() {
         let mut parser = LineParser::new();
         let mut events = Vec::new();
         for chunk in text.as_bytes().chunks(7) {
-            events.extend(parser.push(chunk));
+            events.extend(parser.push(chunk).unwrap());
         }
         events.extend(parser.finish());
         assert!(

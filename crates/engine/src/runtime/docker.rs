@@ -367,6 +367,10 @@ impl Killer for DockerKiller {
     async fn kill(&self) -> Result<(), EngineError> {
         Ok(self.0.kill().await?)
     }
+
+    async fn kill_everything(&self) -> Result<(), EngineError> {
+        Ok(self.0.kill_container().await?)
+    }
 }
 
 #[async_trait]

@@ -76,7 +76,15 @@ pub struct ProcessExit {
 /// Ends a running agent process at once.
 #[async_trait]
 pub trait Killer: Send + Sync {
+    /// Kills the process and what it started in its process group.
     async fn kill(&self) -> Result<(), EngineError>;
+
+    /// The last resort, when a killed process's output does not end (something it started left
+    /// its group and holds the output open): ends everything the session runs. In docker mode
+    /// the container is removed and made again for the next turn.
+    async fn kill_everything(&self) -> Result<(), EngineError> {
+        self.kill().await
+    }
 }
 
 /// The health of a runtime, as `/api/health` reports it.

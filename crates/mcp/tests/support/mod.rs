@@ -43,6 +43,7 @@ impl LocalPlatform {
             idle_timeout: Duration::from_secs(300),
             agent_command: "claude".to_owned(),
             session_budget_usd: budget,
+            max_running: domain::DEFAULT_MAX_RUNNING,
             env_passthrough: Vec::new(),
             projects_root: projects.path().to_owned(),
             data_dir: data.path().to_owned(),

@@ -91,7 +91,10 @@ impl Turn {
                 match stdout.read(&mut buffer).await {
                     Ok(0) | Err(_) => break,
                     Ok(read) => {
-                        for event in parser.push(&buffer[..read]) {
+                        for event in parser
+                            .push(&buffer[..read])
+                            .expect("the CLI prints bounded lines")
+                        {
                             let _ = sender.send(event);
                         }
                     }

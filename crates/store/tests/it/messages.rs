@@ -233,3 +233,99 @@ async fn concurrent_writers_from_cloned_stores_all_succeed() {
     }
     assert_eq!(test.store.messages(session.id).await.unwrap().len(), 20);
 }
+
+#[tokio::test]
+async fn appended_text_reads_back_whole_before_and_after_folding() {
+    let test = TestStore::new().await;
+    let project = test.project("alpha").await;
+    let session = test.session(&project).await;
+    let reply = test
+        .store
+        .insert_message(NewMessage {
+            role: Role::Assistant,
+            ..user_message(session.id, "")
+        })
+        .await
+        .unwrap();
+    let mut expected = String::new();
+    for part in 0..500 {
+        let text = format!("part {part}; ");
+        test.store
+            .append_message_text(reply.id, &text)
+            .await
+            .unwrap();
+        expected.push_str(&text);
+    }
+    let read = |messages: Vec<domain::Message>| messages[0].content.clone();
+    assert_eq!(
+        read(test.store.messages(session.id).await.unwrap()),
+        expected
+    );
+    test.store.fold_message_text(reply.id).await.unwrap();
+    test.store.fold_message_text(reply.id).await.unwrap();
+    assert_eq!(
+        read(test.store.messages(session.id).await.unwrap()),
+        expected
+    );
+    test.store
+        .append_message_text(reply.id, "more")
+        .await
+        .unwrap();
+    expected.push_str("more");
+    assert_eq!(
+        read(test.store.messages(session.id).await.unwrap()),
+        expected
+    );
+    let error = test
+        .store
+        .append_message_text(MessageId::new(), "lost")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict(_)), "{error}");
+}
+
+#[tokio::test]
+async fn the_event_log_keeps_the_newest_events_within_count_and_bytes() {
+    let test = TestStore::new().await;
+    let project = test.project("alpha").await;
+    let session = test.session(&project).await;
+    let other = test.session(&project).await;
+    for n in 0..30 {
+        let payload = format!(r#"{{"n":{n}}}"#);
+        test.store
+            .append_event(session.id, "system", &payload)
+            .await
+            .unwrap();
+        test.store
+            .append_event(other.id, "system", &payload)
+            .await
+            .unwrap();
+    }
+    let by_count = store::EventRetention {
+        events: 10,
+        bytes: 1 << 20,
+    };
+    assert_eq!(
+        test.store.trim_events(session.id, by_count).await.unwrap(),
+        20
+    );
+    let kept = test.store.events(session.id).await.unwrap();
+    assert_eq!(kept.len(), 10);
+    assert_eq!(kept[0].payload_json, r#"{"n":20}"#);
+    assert_eq!(kept[9].payload_json, r#"{"n":29}"#);
+    assert_eq!(test.store.events(other.id).await.unwrap().len(), 30);
+
+    // Each payload here is 8 bytes: 3 fit in 24.
+    let by_bytes = store::EventRetention {
+        events: 100,
+        bytes: 24,
+    };
+    test.store.trim_events(session.id, by_bytes).await.unwrap();
+    let kept = test.store.events(session.id).await.unwrap();
+    assert_eq!(kept.len(), 3);
+    assert_eq!(kept[0].payload_json, r#"{"n":27}"#);
+    assert_eq!(
+        test.store.trim_events(session.id, by_bytes).await.unwrap(),
+        0
+    );
+}
