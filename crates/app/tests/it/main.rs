@@ -13,6 +13,7 @@ mod hostile;
 mod images;
 mod mcp;
 mod proxy;
+mod scripts;
 mod support;
 mod turn_scenarios;
 mod turns;
