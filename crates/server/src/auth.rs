@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 pub const LOGIN_COOKIE: &str = "agentyard_token";
 
@@ -66,12 +67,25 @@ pub async fn require_token(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginQuery {
+    /// The API token.
     token: Option<String>,
 }
 
 /// `GET /login?token=…`: sets the cookie and opens the app, or explains what is wrong.
+#[utoipa::path(
+    get,
+    path = "/login",
+    tag = "platform",
+    security(()),
+    params(LoginQuery),
+    responses(
+        (status = 303, description = "The token is right: sets the login cookie and redirects to the app"),
+        (status = 401, description = "A sign-in page saying what is wrong", content_type = "text/html"),
+    )
+)]
 pub async fn login(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
     match query.token {
         Some(token) if same_token(&token, &state.token) => {

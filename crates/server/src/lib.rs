@@ -7,6 +7,7 @@
 mod auth;
 mod error;
 mod extract;
+mod openapi;
 mod routes;
 mod ui;
 mod wire;
@@ -14,6 +15,12 @@ mod ws;
 
 pub use auth::LOGIN_COOKIE;
 pub use error::ApiError;
+pub use openapi::ApiDoc;
+pub use routes::paths as route_paths;
+
+/// The platform's version: what `agentyard --version` prints and `/api/health` reports (one
+/// workspace version for every crate).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use axum::Router;
 use engine::Engine;

@@ -10,6 +10,15 @@ use domain::SessionId;
 use engine::{Engine, EngineError, EngineEvent, PermissionAnswer, SendOptions};
 use tokio::sync::broadcast::error::RecvError;
 
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "platform",
+    responses(
+        (status = 101, description = "Switches to the WebSocket; the envelopes are described in docs/api.md (schemas `ServerEvent` and `ClientEvent`). Browsers, which cannot set headers here, may pass `?token=`"),
+        (status = 401, description = "No valid token", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn upgrade(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     upgrade.on_upgrade(move |socket| connection(state.engine, socket))
 }

@@ -3,12 +3,13 @@ import { healthProblems } from './HealthBanner';
 
 describe('healthProblems', () => {
   it('says nothing when the platform is healthy', () => {
-    expect(healthProblems({ ok: true, mode: 'local', docker: null })).toEqual([]);
+    expect(healthProblems({ ok: true, version: '0.1.0', mode: 'local', docker: null })).toEqual([]);
   });
 
   it('names each Docker problem with the command that fixes it', () => {
     const problems = healthProblems({
       ok: false,
+      version: '0.1.0',
       mode: 'docker',
       docker: { socketConnected: true, imageAvailable: false, imageName: 'claude-agent-base', networkExists: true },
     });

@@ -12,6 +12,7 @@ mod hardening;
 mod hostile;
 mod images;
 mod mcp;
+mod openapi;
 mod proxy;
 mod scripts;
 mod support;
