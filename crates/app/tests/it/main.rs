@@ -13,6 +13,7 @@ mod hostile;
 mod images;
 mod mcp;
 mod openapi;
+mod platform_image;
 mod proxy;
 mod scripts;
 mod support;
