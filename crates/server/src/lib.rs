@@ -1,7 +1,7 @@
 //! The HTTP face of Agentyard: REST routes, the WebSocket, token auth and the web UI.
 //!
 //! Handlers parse requests into engine inputs, call the engine, and turn results into the JSON
-//! of API.md; they never touch the store, Docker or git directly, and never match on an
+//! of docs/api.md; they never touch the store, Docker or git directly, and never match on an
 //! infrastructure error (the engine has translated those already).
 
 mod auth;
@@ -36,7 +36,7 @@ pub struct AppState {
     pub token: Arc<str>,
 }
 
-/// The whole application: API, WebSocket, login and UI, behind auth where API.md says so.
+/// The whole application: API, WebSocket, login and UI, behind auth where docs/api.md says so.
 pub fn router(state: AppState) -> Router {
     routes::router(state)
 }

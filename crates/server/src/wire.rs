@@ -1,4 +1,4 @@
-//! The JSON shapes of API.md, converted from domain records at the edge.
+//! The JSON shapes of docs/api.md, converted from domain records at the edge.
 //! Each shape also derives `TS`: `web/src/api/generated/` holds their TypeScript declarations,
 //! and a test (`wire/typescript.rs`) fails when those files differ from what these types give.
 
@@ -322,7 +322,7 @@ impl From<Message> for MessageBody {
     }
 }
 
-/// A WebSocket envelope from the server (API.md "WebSocket"). Fields that may be null are sent
+/// A WebSocket envelope from the server (docs/api.md "WebSocket"). Fields that may be null are sent
 /// as `null` rather than left out, as clients of the original system expect.
 #[derive(Clone, Serialize, TS, ToSchema)]
 #[serde(tag = "type")]
@@ -387,7 +387,7 @@ pub enum ServerEvent {
     ImageError { tag: String, error: String },
 }
 
-/// A WebSocket envelope from a client (API.md "WebSocket").
+/// A WebSocket envelope from a client (docs/api.md "WebSocket").
 #[derive(Deserialize, TS, ToSchema)]
 #[serde(tag = "type")]
 #[ts(export_to = "ClientEvent.ts")]

@@ -1,4 +1,4 @@
-//! `/ws`: every engine event as an API.md envelope to every authenticated client, and
+//! `/ws`: every engine event as a docs/api.md envelope to every authenticated client, and
 //! `chat:send` / `chat:stop` / `chat:permission` from clients to the engine.
 
 use crate::AppState;
@@ -149,7 +149,7 @@ fn frame(event: &ServerEvent) -> Message {
     Message::Text(json.into())
 }
 
-/// The API.md envelope of an engine event.
+/// The docs/api.md envelope of an engine event.
 fn envelope(event: EngineEvent) -> ServerEvent {
     match event {
         EngineEvent::Streaming { session_ids } => ServerEvent::Streaming {

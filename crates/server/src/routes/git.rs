@@ -1,4 +1,4 @@
-//! `/api/git/*`: the Source Control routes of API.md, all session-aware.
+//! `/api/git/*`: the Source Control routes of docs/api.md, all session-aware.
 //!
 //! With `?session_id=` a route acts on that session's effective path (its worktree, else the main
 //! checkout); without, on the project's main checkout. The checks (session of this project, paths
