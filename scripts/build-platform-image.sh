@@ -8,14 +8,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${PROFILE:-release}"
 tag="${TAG:-agentyard-platform}"
+# The bridge ships beside the platform: agents start it for the MCP tools and the model proxy.
 if [[ $profile == release ]]; then
-    cargo build --release -p agentyard
+    cargo build --release --bin agentyard --bin agentyard-bridge
 else
-    cargo build -p agentyard
+    cargo build --bin agentyard --bin agentyard-bridge
 fi
 context="$(mktemp -d /tmp/agentyard-platform.XXXXXX)"
 trap 'rm -rf "$context"' EXIT
-cp "target/$profile/agentyard" "$context/agentyard"
+cp "target/$profile/agentyard" "target/$profile/agentyard-bridge" "$context/"
 extra_ca=""
 if [[ -n ${AGENTYARD_EXTRA_CA_FILE:-} ]]; then
     extra_ca="$(cat "$AGENTYARD_EXTRA_CA_FILE")"

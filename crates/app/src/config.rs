@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
-/// The variables of API.md's configuration table, each also a flag.
+/// The variables of docs/api.md's configuration table, each also a flag.
 #[derive(Args, Clone, Debug, Default)]
 pub struct ConfigArgs {
     /// `docker` runs each session in a container; `local` runs agents as child processes.

@@ -14,6 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
 pub const LOGIN_COOKIE: &str = "agentyard_token";
 
@@ -141,8 +142,10 @@ pub async fn require_token(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LoginQuery {
+    /// The API token.
     token: Option<String>,
 }
 
@@ -152,6 +155,17 @@ pub struct LoginQuery {
 /// sends it), and `Secure` when the browser came over TLS. Strict does not break the login link
 /// opened from elsewhere: the redirect to `/` only loads the UI, which needs no cookie; the UI's
 /// own requests that follow are same-site and carry it.
+#[utoipa::path(
+    get,
+    path = "/login",
+    tag = "platform",
+    security(()),
+    params(LoginQuery),
+    responses(
+        (status = 303, description = "The token is right: sets the login cookie and redirects to the app"),
+        (status = 401, description = "A sign-in page saying what is wrong", content_type = "text/html"),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,

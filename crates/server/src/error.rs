@@ -1,4 +1,4 @@
-//! The one mapping from errors to HTTP statuses and API.md's error body.
+//! The one mapping from errors to HTTP statuses and docs/api.md's error body.
 //! Internal detail goes to the log; the user gets what is wrong and what to do.
 
 use crate::wire::ErrorBody;

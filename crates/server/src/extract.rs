@@ -1,4 +1,4 @@
-//! Extractors whose rejections answer with API.md's error body instead of axum's plain text.
+//! Extractors whose rejections answer with docs/api.md's error body instead of axum's plain text.
 
 use crate::error::ApiError;
 use axum::extract::{FromRequest, FromRequestParts};

@@ -1,12 +1,13 @@
 //! The HTTP face of Agentyard: REST routes, the WebSocket, token auth and the web UI.
 //!
 //! Handlers parse requests into engine inputs, call the engine, and turn results into the JSON
-//! of API.md; they never touch the store, Docker or git directly, and never match on an
+//! of docs/api.md; they never touch the store, Docker or git directly, and never match on an
 //! infrastructure error (the engine has translated those already).
 
 mod auth;
 mod error;
 mod extract;
+mod openapi;
 mod routes;
 mod ui;
 mod wire;
@@ -14,6 +15,12 @@ mod ws;
 
 pub use auth::LOGIN_COOKIE;
 pub use error::ApiError;
+pub use openapi::ApiDoc;
+pub use routes::paths as route_paths;
+
+/// The platform's version: what `agentyard --version` prints and `/api/health` reports (one
+/// workspace version for every crate).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -35,7 +42,7 @@ pub struct AppState {
 /// smaller bound (`engine::MAX_MESSAGE_BYTES`).
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 
-/// The whole application: API, WebSocket, login and UI, behind auth where API.md says so.
+/// The whole application: API, WebSocket, login and UI, behind auth where docs/api.md says so.
 pub fn router(state: AppState) -> Router {
     routes::router(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))

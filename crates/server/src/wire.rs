@@ -1,4 +1,4 @@
-//! The JSON shapes of API.md, converted from domain records at the edge.
+//! The JSON shapes of docs/api.md, converted from domain records at the edge.
 //! Each shape also derives `TS`: `web/src/api/generated/` holds their TypeScript declarations,
 //! and a test (`wire/typescript.rs`) fails when those files differ from what these types give.
 
@@ -6,6 +6,7 @@ use domain::{Agent, Message, Project, Session};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
+use utoipa::ToSchema;
 
 /// Deserializes a field that may be absent, null, or a value: absent is `None`,
 /// null is `Some(None)`, a value is `Some(Some(value))`.
@@ -17,8 +18,9 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "ApiError", export_to = "ApiError.ts")]
+#[schema(as = ApiError)]
 pub struct ErrorBody {
     pub error: String,
     pub code: String,
@@ -27,10 +29,13 @@ pub struct ErrorBody {
     pub remediation: Option<String>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "Health", export_to = "Health.ts")]
+#[schema(as = Health)]
 pub struct HealthBody {
     pub ok: bool,
+    /// The platform's version, as `agentyard --version` prints it.
+    pub version: &'static str,
     #[ts(type = r#""docker" | "local""#)]
     pub mode: &'static str,
     pub docker: Option<DockerHealth>,
@@ -38,17 +43,18 @@ pub struct HealthBody {
 }
 
 /// Which model credentials the platform's proxy presents, and where it sends model calls.
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(export_to = "ModelHealth.ts")]
 pub struct ModelHealth {
     #[ts(type = r#""api_key" | "auth_token" | "oauth_token" | "claude_login" | "none""#)]
+    #[schema(value_type = String, example = "api_key")]
     pub credentials: &'static str,
     pub upstream: String,
     /// What is wrong and how to fix it, when no model call can succeed.
     pub problem: Option<String>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(export_to = "DockerHealth.ts")]
 pub struct DockerHealth {
@@ -58,8 +64,9 @@ pub struct DockerHealth {
     pub network_exists: bool,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "Project", export_to = "Project.ts")]
+#[schema(as = Project)]
 pub struct ProjectBody {
     pub id: String,
     pub name: String,
@@ -84,7 +91,7 @@ impl From<Project> for ProjectBody {
     }
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields, export_to = "CreateProject.ts")]
 pub struct CreateProject {
@@ -94,18 +101,20 @@ pub struct CreateProject {
     pub agent_image: Option<String>,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields, export_to = "UpdateProject.ts")]
 pub struct UpdateProject {
     pub name: Option<String>,
     pub description: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub agent_image: Option<Option<String>>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "Agent", export_to = "Agent.ts")]
+#[schema(as = Agent)]
 pub struct AgentBody {
     pub id: String,
     pub name: String,
@@ -134,7 +143,7 @@ impl From<Agent> for AgentBody {
     }
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields, export_to = "CreateAgent.ts")]
 pub struct CreateAgent {
@@ -145,22 +154,26 @@ pub struct CreateAgent {
     pub docker_image: Option<String>,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields, export_to = "UpdateAgent.ts")]
 pub struct UpdateAgent {
     pub name: Option<String>,
     pub system_prompt: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub model: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub icon: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub docker_image: Option<Option<String>>,
 }
 
-#[derive(Clone, Serialize, TS)]
+#[derive(Clone, Serialize, TS, ToSchema)]
 #[ts(rename = "Session", export_to = "Session.ts")]
+#[schema(as = Session)]
 pub struct SessionBody {
     pub id: String,
     pub project_id: String,
@@ -209,7 +222,7 @@ impl From<Session> for SessionBody {
     }
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields, export_to = "CreateSession.ts")]
 pub struct CreateSession {
@@ -221,7 +234,7 @@ pub struct CreateSession {
     pub docker_image: Option<String>,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields, export_to = "UpdateSession.ts")]
 pub struct UpdateSession {
@@ -230,18 +243,20 @@ pub struct UpdateSession {
     #[ts(type = r#""explore" | "ask" | "execute""#)]
     pub mode: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     pub docker_image: Option<Option<String>>,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "UpdateSessionStatus", export_to = "UpdateSessionStatus.ts")]
+#[schema(as = UpdateSessionStatus)]
 pub struct UpdateStatus {
     #[ts(type = r#""backlog" | "in_progress" | "review" | "done""#)]
     pub status: String,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(optional_fields, export_to = "SendMessage.ts")]
 pub struct SendMessage {
@@ -251,16 +266,18 @@ pub struct SendMessage {
     pub mode: Option<String>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "SendMessageAccepted", export_to = "SendMessageAccepted.ts")]
+#[schema(as = SendMessageAccepted)]
 pub struct Queued {
     pub queued: bool,
 }
 
 /// `GET /api/sessions/{id}/usage`: what the session's agent used of the model, as the
 /// platform's model proxy counted it, and its budget when one is set.
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "SessionUsage", export_to = "SessionUsage.ts")]
+#[schema(as = SessionUsage)]
 pub struct SessionUsageBody {
     #[ts(type = "number")]
     pub input_tokens: i64,
@@ -270,8 +287,9 @@ pub struct SessionUsageBody {
     pub budget_usd: Option<f64>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "ToolUse", export_to = "ToolUse.ts")]
+#[schema(as = ToolUse)]
 pub struct ToolUseBody {
     pub tool: String,
     #[ts(type = "unknown")]
@@ -281,8 +299,9 @@ pub struct ToolUseBody {
     pub result: Option<String>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "Message", export_to = "Message.ts")]
+#[schema(as = Message)]
 pub struct MessageBody {
     pub id: String,
     pub session_id: String,
@@ -323,9 +342,9 @@ impl From<Message> for MessageBody {
     }
 }
 
-/// A WebSocket envelope from the server (API.md "WebSocket"). Fields that may be null are sent
+/// A WebSocket envelope from the server (docs/api.md "WebSocket"). Fields that may be null are sent
 /// as `null` rather than left out, as clients of the original system expect.
-#[derive(Clone, Serialize, TS)]
+#[derive(Clone, Serialize, TS, ToSchema)]
 #[serde(tag = "type")]
 #[ts(export_to = "ServerEvent.ts")]
 pub enum ServerEvent {
@@ -388,8 +407,8 @@ pub enum ServerEvent {
     ImageError { tag: String, error: String },
 }
 
-/// A WebSocket envelope from a client (API.md "WebSocket").
-#[derive(Deserialize, TS)]
+/// A WebSocket envelope from a client (docs/api.md "WebSocket").
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(tag = "type")]
 #[ts(export_to = "ClientEvent.ts")]
 pub enum ClientEvent {

@@ -1,4 +1,4 @@
-//! `/ws`: every engine event as an API.md envelope to every authenticated client, and
+//! `/ws`: every engine event as a docs/api.md envelope to every authenticated client, and
 //! `chat:send` / `chat:stop` / `chat:permission` from clients to the engine.
 //!
 //! Only the platform's own pages (and programs that send no `Origin`) may open it: a browser sends
@@ -17,6 +17,15 @@ use domain::SessionId;
 use engine::{Engine, EngineError, EngineEvent, PermissionAnswer, SendOptions};
 use tokio::sync::broadcast::error::RecvError;
 
+#[utoipa::path(
+    get,
+    path = "/ws",
+    tag = "platform",
+    responses(
+        (status = 101, description = "Switches to the WebSocket; the envelopes are described in docs/api.md (schemas `ServerEvent` and `ClientEvent`). Browsers, which cannot set headers here, may pass `?token=`"),
+        (status = 401, description = "No valid token", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -166,7 +175,7 @@ fn frame(event: &ServerEvent) -> Message {
     Message::Text(json.into())
 }
 
-/// The API.md envelope of an engine event.
+/// The docs/api.md envelope of an engine event.
 fn envelope(event: EngineEvent) -> ServerEvent {
     match event {
         EngineEvent::Streaming { session_ids } => ServerEvent::Streaming {

@@ -5,7 +5,7 @@
 import { createContext, useContext } from 'react';
 import type { ApiError, Health } from './wire';
 
-/** An API call that failed, carrying the platform's error body (API.md "Errors"). */
+/** An API call that failed, carrying the platform's error body (docs/api.md "Errors"). */
 export class ApiRequestError extends Error implements ApiError {
   readonly status: number;
   readonly error: string;
@@ -66,7 +66,7 @@ function isApiError(value: unknown): value is ApiError {
 
 /**
  * Reads a failed response into an `ApiRequestError`. The platform always answers with the
- * API.md error body, but a proxy or a crashed server may not, so anything else still becomes a
+ * docs/api.md error body, but a proxy or a crashed server may not, so anything else still becomes a
  * readable error instead of a JSON parse failure.
  */
 export async function errorFromResponse(response: Response): Promise<ApiRequestError> {

@@ -5,12 +5,13 @@ const apiKey = { credentials: 'api_key' as const, upstream: 'https://api.anthrop
 
 describe('healthProblems', () => {
   it('says nothing when the platform is healthy', () => {
-    expect(healthProblems({ ok: true, mode: 'local', docker: null, model: apiKey })).toEqual([]);
+    expect(healthProblems({ ok: true, mode: 'local', version: '0.1.0', docker: null, model: apiKey })).toEqual([]);
   });
 
   it('names missing model credentials and the variable to set, even when Docker is fine', () => {
     const problems = healthProblems({
       ok: true,
+      version: '0.1.0',
       mode: 'local',
       docker: null,
       model: {
@@ -27,6 +28,7 @@ describe('healthProblems', () => {
   it('names each Docker problem with the command that fixes it', () => {
     const problems = healthProblems({
       ok: false,
+      version: '0.1.0',
       mode: 'docker',
       docker: { socketConnected: true, imageAvailable: false, imageName: 'claude-agent-base', networkExists: true },
       model: apiKey,

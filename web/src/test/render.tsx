@@ -9,7 +9,7 @@ import { FakeSocket, fakeFetch, type Route } from './fakes';
 
 export function renderApp(path: string, routes: Record<string, Route>) {
   const fetch = fakeFetch({
-    'GET /api/health': () => ({ body: { ok: true, mode: 'local', docker: null } }),
+    'GET /api/health': () => ({ body: { ok: true, version: '0.1.0', mode: 'local', docker: null } }),
     ...routes,
   });
   const auth = createAuthState();

@@ -1,6 +1,6 @@
 //! The parser and the encoders against real transcripts of Claude Code 2.1.332.
 //!
-//! The transcripts live in the team's shared reference data beside the repository (`../shared`).
+//! The transcripts are the crate's own fixtures (`tests/fixtures/claude-cli-2.1.332/`, see its README).
 
 use agent::{
     ContentBlock, Event, INVALID_LINE, LineParser, ParsedEvent, PermissionDecision, interrupt_line,
@@ -10,7 +10,7 @@ use serde_json::Value;
 
 const TRANSCRIPTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/claude-cli-2.1.332"
+    "/tests/fixtures/claude-cli-2.1.332"
 );
 
 const ALL: [&str; 4] = [
@@ -24,9 +24,8 @@ const ALL: [&str; 4] = [
 /// `line`; the others are plain stdout.
 fn lines(name: &str, direction: &str) -> Vec<String> {
     let path = format!("{TRANSCRIPTS}/{name}");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|error| {
-        panic!("cannot read the reference transcript {path} (the shared data must sit beside the repository as ../shared): {error}")
-    });
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|error| panic!("cannot read the reference transcript {path}: {error}"));
     text.lines()
         .filter(|line| !line.trim().is_empty())
         .filter_map(|line| {

@@ -24,11 +24,27 @@ async fn health_is_open_and_reports_the_mode() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.unwrap();
+    let version = body["version"].as_str().expect("health names the version");
     assert_eq!(
         body,
-        json!({"ok": true, "mode": "local", "docker": null, "model": {
+        json!({"ok": true, "version": version, "mode": "local", "docker": null, "model": {
             "credentials": "api_key", "upstream": "https://api.anthropic.com", "problem": null
         }})
+    );
+}
+
+#[tokio::test]
+async fn health_carries_the_version_that_the_binary_prints() {
+    let app = TestApp::spawn().await;
+    let (_, body) = app.get("/api/health").await;
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_agentyard"))
+        .arg("--version")
+        .output()
+        .expect("run agentyard --version");
+    let printed = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        printed.trim(),
+        format!("agentyard {}", body["version"].as_str().unwrap())
     );
 }
 

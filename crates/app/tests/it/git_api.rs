@@ -1,4 +1,4 @@
-//! The git routes of API.md through the real HTTP API and real git: on the main checkout, on a
+//! The git routes of docs/api.md through the real HTTP API and real git: on the main checkout, on a
 //! session's worktree with `?session_id=`, and every bad input refused with 400 and nothing changed.
 
 use crate::support::{Options, TestApp, model};

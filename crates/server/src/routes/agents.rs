@@ -8,11 +8,30 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use engine::{AgentChanges, AgentInput};
 
+#[utoipa::path(
+    get,
+    path = "/api/agents",
+    tag = "agents",
+    responses(
+        (status = 200, description = "Every agent", body = [AgentBody]),
+    )
+)]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<AgentBody>>, ApiError> {
     let agents = state.engine.agents().await?;
     Ok(Json(agents.into_iter().map(AgentBody::from).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/agents/{id}",
+    tag = "agents",
+    params(("id" = String, Path, description = "The agent's id (UUID)")),
+    responses(
+        (status = 200, description = "The agent", body = AgentBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such agent", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -20,6 +39,18 @@ pub async fn show(
     Ok(Json(state.engine.agent(parse_id(&id)?).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/agents",
+    tag = "agents",
+    request_body = CreateAgent,
+    responses(
+        (status = 201, description = "Created", body = AgentBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 409, description = "The state does not allow it", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateAgent>,
@@ -37,6 +68,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(agent.into())))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/agents/{id}",
+    tag = "agents",
+    params(("id" = String, Path, description = "The agent's id (UUID)")),
+    request_body = UpdateAgent,
+    responses(
+        (status = 200, description = "The changed agent", body = AgentBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such agent", body = crate::wire::ErrorBody),
+        (status = 409, description = "The state does not allow it", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -58,6 +103,18 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/agents/{id}",
+    tag = "agents",
+    params(("id" = String, Path, description = "The agent's id (UUID)")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such agent", body = crate::wire::ErrorBody),
+        (status = 409, description = "The default agent, or an agent sessions still use", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,

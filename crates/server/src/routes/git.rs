@@ -1,4 +1,4 @@
-//! `/api/git/*`: the Source Control routes of API.md, all session-aware.
+//! `/api/git/*`: the Source Control routes of docs/api.md, all session-aware.
 //!
 //! With `?session_id=` a route acts on that session's effective path (its worktree, else the main
 //! checkout); without, on the project's main checkout. The checks (session of this project, paths
@@ -14,11 +14,14 @@ use domain::{ProjectId, SessionId};
 use engine::{GitBranch, GitCommit, GitStatus};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::{IntoParams, ToSchema};
 
 /// The query every git route accepts.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Target {
+    /// Act on this session's work path (its worktree, else the main checkout); it must belong to the project.
     session_id: Option<String>,
 }
 
@@ -32,45 +35,56 @@ impl Target {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DiffQuery {
+    /// Act on this session's work path.
     session_id: Option<String>,
+    /// One file, relative to the work path; absent for the whole work path.
     path: Option<String>,
+    /// The staged changes instead of the unstaged ones.
     staged: Option<bool>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogQuery {
+    /// Act on this session's work path.
     session_id: Option<String>,
+    /// How many commits at most.
     limit: Option<usize>,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "GitPaths", export_to = "GitPaths.ts")]
+#[schema(as = GitPaths)]
 pub struct PathsBody {
     paths: Vec<String>,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "GitCommit", export_to = "GitCommit.ts")]
+#[schema(as = GitCommit)]
 pub struct CommitBody {
     message: String,
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "GitCheckout", export_to = "GitCheckout.ts")]
+#[schema(as = GitCheckout)]
 pub struct CheckoutBody {
     branch: String,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "GitStatus", export_to = "GitStatus.ts")]
+#[schema(as = GitStatus)]
 pub struct StatusBody {
     is_git_repo: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -87,9 +101,10 @@ pub struct StatusBody {
     files: Option<Vec<FileBody>>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "GitFile", export_to = "GitFile.ts")]
+#[schema(as = GitFile)]
 pub struct FileBody {
     path: String,
     #[ts(type = "string")]
@@ -125,16 +140,18 @@ impl From<GitStatus> for StatusBody {
     }
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "GitDiff", export_to = "GitDiff.ts")]
+#[schema(as = GitDiff)]
 pub struct DiffBody {
     /// The file asked for; `null` for the diff of the whole work path.
     path: Option<String>,
     diff: String,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "Branch", export_to = "Branch.ts")]
+#[schema(as = Branch)]
 pub struct BranchBody {
     name: String,
     current: bool,
@@ -151,9 +168,10 @@ impl From<GitBranch> for BranchBody {
     }
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[ts(rename = "Commit", export_to = "Commit.ts")]
+#[schema(as = Commit)]
 pub struct CommitLogBody {
     hash: String,
     short_hash: String,
@@ -174,8 +192,9 @@ impl From<GitCommit> for CommitLogBody {
     }
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "GitCommitted", export_to = "GitCommitted.ts")]
+#[schema(as = GitCommitted)]
 pub struct CommittedBody {
     hash: String,
 }
@@ -184,6 +203,17 @@ fn project(id: &str) -> Result<ProjectId, ApiError> {
     parse_id(id)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/git/status/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), Target),
+    responses(
+        (status = 200, description = "The status of the work path", body = StatusBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -196,6 +226,17 @@ pub async fn status(
     Ok(Json(status.into()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/git/diff/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), DiffQuery),
+    responses(
+        (status = 200, description = "The diff of one file, or of the whole work path", body = DiffBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn diff(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -218,6 +259,17 @@ pub async fn diff(
     Ok(Json(DiffBody { path, diff }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/git/branches/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), Target),
+    responses(
+        (status = 200, description = "Local and remote branches", body = [BranchBody]),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn branches(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -230,6 +282,17 @@ pub async fn branches(
     Ok(Json(branches.into_iter().map(BranchBody::from).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/git/log/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), LogQuery),
+    responses(
+        (status = 200, description = "The newest commits first", body = [CommitLogBody]),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn log(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -247,6 +310,19 @@ pub async fn log(
 }
 
 /// Stages the paths and answers with the status after it, which is what a Source Control view shows next.
+#[utoipa::path(
+    post,
+    path = "/api/git/stage/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), Target),
+    request_body = PathsBody,
+    responses(
+        (status = 200, description = "The status after staging", body = StatusBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn stage(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -263,6 +339,19 @@ pub async fn stage(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/git/unstage/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), Target),
+    request_body = PathsBody,
+    responses(
+        (status = 200, description = "The status after unstaging", body = StatusBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn unstage(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -279,6 +368,20 @@ pub async fn unstage(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/git/commit/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), Target),
+    request_body = CommitBody,
+    responses(
+        (status = 200, description = "The new commit", body = CommittedBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+        (status = 409, description = "Nothing to commit", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn commit(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -292,6 +395,20 @@ pub async fn commit(
     Ok(Json(CommittedBody { hash }))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/git/checkout/{id}",
+    tag = "git",
+    params(("id" = String, Path, description = "The project's id (UUID)"), Target),
+    request_body = CheckoutBody,
+    responses(
+        (status = 200, description = "The status on the branch checked out", body = StatusBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or session", body = crate::wire::ErrorBody),
+        (status = 409, description = "The state does not allow it", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn checkout(
     State(state): State<AppState>,
     Path(id): Path<String>,

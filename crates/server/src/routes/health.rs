@@ -8,6 +8,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 
+#[utoipa::path(
+    get,
+    path = "/api/health",
+    tag = "platform",
+    security(()),
+    responses(
+        (status = 200, description = "The platform can run agents", body = HealthBody),
+        (status = 503, description = "It cannot (in docker mode: the engine, the default image or the agent network is missing)", body = HealthBody),
+    )
+)]
 pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBody>) {
     let runtime = state.engine.runtime();
     let docker = runtime.health().await;
@@ -21,6 +31,7 @@ pub async fn health(State(state): State<AppState>) -> (StatusCode, Json<HealthBo
     });
     let body = HealthBody {
         ok,
+        version: crate::VERSION,
         mode: runtime.mode().as_str(),
         docker: docker.map(|health| DockerHealth {
             socket_connected: health.socket_connected,

@@ -11,9 +11,11 @@ use axum::http::StatusCode;
 use engine::ImageBuildRequest;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+use utoipa::ToSchema;
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "AgentImage", export_to = "AgentImage.ts")]
+#[schema(as = AgentImage)]
 pub struct ImageBody {
     pub name: String,
     pub id: String,
@@ -39,9 +41,10 @@ impl From<engine::images::AgentImage> for ImageBody {
     }
 }
 
-#[derive(Deserialize, TS)]
+#[derive(Deserialize, TS, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[ts(rename = "BuildImage", export_to = "BuildImage.ts")]
+#[schema(as = BuildImage)]
 pub struct CreateImage {
     pub name: String,
     #[ts(optional)]
@@ -57,17 +60,40 @@ pub struct CreateImage {
     pub pip_packages: Vec<String>,
 }
 
-#[derive(Serialize, TS)]
+#[derive(Serialize, TS, ToSchema)]
 #[ts(rename = "BuildImageAccepted", export_to = "BuildImageAccepted.ts")]
+#[schema(as = BuildImageAccepted)]
 pub struct BuildStarted {
     pub tag: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/agents/images",
+    tag = "agents",
+    responses(
+        (status = 200, description = "The agent images present in the engine", body = [ImageBody]),
+        (status = 503, description = "The Docker Engine is unavailable", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ImageBody>>, ApiError> {
     let images = state.engine.agent_images().await?;
     Ok(Json(images.into_iter().map(ImageBody::from).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/agents/images",
+    tag = "agents",
+    request_body = CreateImage,
+    responses(
+        (status = 202, description = "The build started; progress streams over the WebSocket as `image:progress`, `image:done`, `image:error`", body = BuildStarted),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 409, description = "The state does not allow it", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+        (status = 503, description = "The Docker Engine is unavailable", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateImage>,

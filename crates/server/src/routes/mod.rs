@@ -1,20 +1,47 @@
-//! The route table of API.md.
+//! The route table of docs/api.md.
+//!
+//! Routes are added through `RouteList`, which remembers each path, so a test can compare the
+//! router with the OpenAPI document (`crate::openapi`): every handler there carries its annotation.
 
-mod agents;
+pub(crate) mod agents;
 pub(crate) mod git;
-mod health;
+pub(crate) mod health;
 pub(crate) mod images;
-mod projects;
-mod sessions;
-mod usage;
+pub(crate) mod projects;
+pub(crate) mod sessions;
+pub(crate) mod usage;
 
 use crate::{AppState, auth, ws};
 use axum::Router;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, patch, post};
+use axum::routing::{MethodRouter, get, patch, post};
 
-pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+/// A router being built, with the path of every route added to it.
+#[derive(Default)]
+struct RouteList {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl RouteList {
+    fn route(mut self, path: &'static str, handlers: MethodRouter<AppState>) -> Self {
+        self.router = self.router.route(path, handlers);
+        self.paths.push(path);
+        self
+    }
+}
+
+/// The routes anyone may call.
+fn open_routes() -> RouteList {
+    RouteList::default()
+        .route("/api/health", get(health::health))
+        .route("/api/openapi.json", get(crate::openapi::document))
+        .route("/login", get(auth::login))
+}
+
+/// The routes behind the token.
+fn token_routes() -> RouteList {
+    RouteList::default()
         .route("/api/projects", get(projects::list).post(projects::create))
         .route(
             "/api/projects/{id}",
@@ -51,10 +78,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/git/commit/{id}", post(git::commit))
         .route("/api/git/checkout/{id}", post(git::checkout))
         .route("/ws", get(ws::upgrade))
+}
+
+/// Every path of the router (the catch-all of unknown `/api` paths and the UI's fallback aside).
+pub fn paths() -> Vec<&'static str> {
+    let mut paths = open_routes().paths;
+    paths.extend(token_routes().paths);
+    paths
+}
+
+pub fn router(state: AppState) -> Router {
+    let api = token_routes()
+        .router
         .route_layer(from_fn_with_state(state.clone(), auth::require_token));
     Router::new()
-        .route("/api/health", get(health::health))
-        .route("/login", get(auth::login))
+        .merge(open_routes().router)
         .merge(api)
         .route("/api/{*rest}", axum::routing::any(not_found))
         .fallback(crate::ui::serve)

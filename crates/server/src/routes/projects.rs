@@ -8,11 +8,30 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use engine::{ProjectChanges, ProjectInput};
 
+#[utoipa::path(
+    get,
+    path = "/api/projects",
+    tag = "projects",
+    responses(
+        (status = 200, description = "Every project", body = [ProjectBody]),
+    )
+)]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ProjectBody>>, ApiError> {
     let projects = state.engine.projects().await?;
     Ok(Json(projects.into_iter().map(ProjectBody::from).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/projects/{id}",
+    tag = "projects",
+    params(("id" = String, Path, description = "The project's id (UUID)")),
+    responses(
+        (status = 200, description = "The project", body = ProjectBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -20,6 +39,18 @@ pub async fn show(
     Ok(Json(state.engine.project(parse_id(&id)?).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/projects",
+    tag = "projects",
+    request_body = CreateProject,
+    responses(
+        (status = 201, description = "Created; a missing directory is made and `git init`-ed with an initial commit", body = ProjectBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 409, description = "The name or path is taken", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateProject>,
@@ -36,6 +67,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(project.into())))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/projects/{id}",
+    tag = "projects",
+    params(("id" = String, Path, description = "The project's id (UUID)")),
+    request_body = UpdateProject,
+    responses(
+        (status = 200, description = "The changed project", body = ProjectBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project", body = crate::wire::ErrorBody),
+        (status = 409, description = "The state does not allow it", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -55,6 +100,17 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/projects/{id}",
+    tag = "projects",
+    params(("id" = String, Path, description = "The project's id (UUID)")),
+    responses(
+        (status = 204, description = "Deleted; its sessions end as on session delete, its directory is kept"),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -10,12 +10,25 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use engine::{SendOptions, SessionChanges, SessionInput};
 use serde::Deserialize;
+use utoipa::IntoParams;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Only the sessions of this project.
     project_id: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions",
+    tag = "sessions",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "The sessions, of one project when `project_id` is given", body = [SessionBody]),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     Query(query): Query<ListQuery>,
@@ -25,6 +38,17 @@ pub async fn list(
     Ok(Json(sessions.into_iter().map(SessionBody::from).collect()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    responses(
+        (status = 200, description = "The session", body = SessionBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -32,6 +56,18 @@ pub async fn show(
     Ok(Json(state.engine.session(parse_id(&id)?).await?.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions",
+    tag = "sessions",
+    request_body = CreateSession,
+    responses(
+        (status = 201, description = "Created in `backlog`; the agent starts with the first message", body = SessionBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such project or agent", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     Json(body): Json<CreateSession>,
@@ -47,6 +83,20 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(session.into())))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    request_body = UpdateSession,
+    responses(
+        (status = 200, description = "The changed session", body = SessionBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+        (status = 409, description = "The state does not allow it", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -67,6 +117,19 @@ pub async fn update(
     ))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/sessions/{id}/status",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    request_body = UpdateStatus,
+    responses(
+        (status = 200, description = "The session in its new column; `done` stops its container and removes its worktree (work kept on its branch)", body = SessionBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn set_status(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -79,6 +142,17 @@ pub async fn set_status(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    responses(
+        (status = 204, description = "Deleted, with the same clean-up as `done`"),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -87,6 +161,17 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/messages",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    responses(
+        (status = 200, description = "The session's messages, oldest first", body = [MessageBody]),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn messages(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -95,6 +180,21 @@ pub async fn messages(
     Ok(Json(messages.into_iter().map(MessageBody::from).collect()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/messages",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    request_body = SendMessage,
+    responses(
+        (status = 202, description = "Accepted (as `chat:send`); `queued` when a turn is running and this one waits", body = Queued),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+        (status = 409, description = "The state does not allow it", body = crate::wire::ErrorBody),
+        (status = 422, description = "Valid JSON with an invalid value", body = crate::wire::ErrorBody),
+        (status = 503, description = "The Docker Engine is unavailable", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn send(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -112,6 +212,17 @@ pub async fn send(
     Ok((StatusCode::ACCEPTED, Json(Queued { queued })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/stop",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    responses(
+        (status = 202, description = "The running turn is being interrupted (as `chat:stop`)"),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn stop(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -6,6 +6,17 @@ use crate::extract::{Json, Path};
 use crate::wire::SessionUsageBody;
 use axum::extract::State;
 
+#[utoipa::path(
+    get,
+    path = "/api/sessions/{id}/usage",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    responses(
+        (status = 200, description = "Tokens counted by the model proxy, cost reported by the agent, and the budget", body = SessionUsageBody),
+        (status = 400, description = "A malformed id or body", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+    )
+)]
 pub async fn show(
     State(state): State<AppState>,
     Path(id): Path<String>,

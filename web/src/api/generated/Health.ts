@@ -2,4 +2,8 @@
 import type { DockerHealth } from "./DockerHealth";
 import type { ModelHealth } from "./ModelHealth";
 
-export type Health = { ok: boolean, mode: "docker" | "local", docker: DockerHealth | null, model: ModelHealth, };
+export type Health = { ok: boolean, 
+/**
+ * The platform's version, as `agentyard --version` prints it.
+ */
+version: string, mode: "docker" | "local", docker: DockerHealth | null, model: ModelHealth, };

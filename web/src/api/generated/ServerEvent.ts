@@ -2,7 +2,7 @@
 import type { Session } from "./Session";
 
 /**
- * A WebSocket envelope from the server (API.md "WebSocket"). Fields that may be null are sent
+ * A WebSocket envelope from the server (docs/api.md "WebSocket"). Fields that may be null are sent
  * as `null` rather than left out, as clients of the original system expect.
  */
 export type ServerEvent = { "type": "chat:streaming", sessionIds: Array<string>, 
