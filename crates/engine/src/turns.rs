@@ -25,9 +25,6 @@ use tokio::sync::{mpsc, watch};
 /// How long an interrupted agent gets to end its turn by itself before it is killed.
 const INTERRUPT_GRACE: Duration = Duration::from_millis(1500);
 
-/// Allows every tool of the platform's MCP server without a prompt, in every mode.
-const MCP_TOOLS: &str = "mcp__agentyard";
-
 /// Options of one message.
 #[derive(Clone, Debug, Default)]
 pub struct SendOptions {
@@ -368,8 +365,10 @@ impl Engine {
             mode: session.mode,
             append_system_prompt: Some(prompt),
             mcp_config: endpoint.map(|endpoint| self.mcp_config(endpoint)),
+            // Execute mode runs every platform tool without asking; ask and explore only the
+            // read-only ones, so the acting ones arrive as permission requests in ask mode.
             allowed_tools: endpoint
-                .map(|_| vec![MCP_TOOLS.to_owned()])
+                .map(|_| crate::tools::pre_approved_tools(session.mode))
                 .unwrap_or_default(),
         };
         let line = self.behind_model_proxy(
