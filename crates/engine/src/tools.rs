@@ -723,7 +723,7 @@ mod tests {
         let (_dir, root) = project();
         rustix::fs::mknodat(
             rustix::fs::CWD,
-            &root.join("pipe"),
+            root.join("pipe"),
             rustix::fs::FileType::Fifo,
             rustix::fs::Mode::from_raw_mode(0o600),
             0,
