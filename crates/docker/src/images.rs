@@ -14,6 +14,7 @@ use futures::StreamExt;
 
 use crate::client::Docker;
 use crate::error::{DockerError, translate};
+use crate::spec::PROJECT_LABEL;
 
 /// The label every agent image carries (the base image sets it, and every build adds it).
 pub const AGENT_IMAGE_LABEL: &str = "agentyard.agent-image";
@@ -182,11 +183,48 @@ impl Docker {
         Ok(images)
     }
 
+    /// The project an image was built for (its `agentyard.project` label), `Some(None)` for an
+    /// image without that label, `None` when no image has this name.
+    pub async fn image_project(&self, image: &str) -> Result<Option<Option<String>>, DockerError> {
+        match self.api().await?.inspect_image(image).await {
+            Ok(inspected) => Ok(Some(
+                inspected
+                    .config
+                    .and_then(|config| config.labels)
+                    .and_then(|labels| labels.get(PROJECT_LABEL).cloned()),
+            )),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(error) => Err(translate(error, None)),
+        }
+    }
+
     /// Builds `recipe.tag` and calls `progress` with each line of the builder's output.
     /// Fails with [`DockerError::BuildFailed`] carrying the builder's error when a step fails.
     pub async fn build_agent_image(
         &self,
         recipe: &AgentImageRecipe,
+        progress: impl FnMut(&str) + Send,
+    ) -> Result<(), DockerError> {
+        self.build_labelled(recipe, None, progress).await
+    }
+
+    /// Builds `recipe.tag` for a project's agent (the MCP tool), labelled `agentyard.project`
+    /// with the project's id, so that only that project may later build over it.
+    pub async fn build_agent_image_for_project(
+        &self,
+        recipe: &AgentImageRecipe,
+        project: &str,
+        progress: impl FnMut(&str) + Send,
+    ) -> Result<(), DockerError> {
+        self.build_labelled(recipe, Some(project), progress).await
+    }
+
+    async fn build_labelled(
+        &self,
+        recipe: &AgentImageRecipe,
+        project: Option<&str>,
         mut progress: impl FnMut(&str) + Send,
     ) -> Result<(), DockerError> {
         let api = self.api().await?;
@@ -204,12 +242,16 @@ impl Docker {
         let user = base.config.and_then(|config| config.user);
         let context = build_context(recipe, user.as_deref())
             .map_err(|error| DockerError::Unexpected(error.into()))?;
+        let mut labels = HashMap::from([(AGENT_IMAGE_LABEL, "true")]);
+        if let Some(project) = project {
+            labels.insert(PROJECT_LABEL, project);
+        }
         let options = BuildImageOptionsBuilder::new()
             .dockerfile("Dockerfile")
             .t(recipe.tag.as_str())
             .rm(true)
             .forcerm(true)
-            .labels(&HashMap::from([(AGENT_IMAGE_LABEL, "true")]))
+            .labels(&labels)
             .build();
         let mut stream = api.build_image(options, None, Some(bollard::body_full(context.into())));
         // The builder's output chunks do not follow line breaks: keep the unfinished tail.

@@ -24,6 +24,7 @@ pub use packages::{
     AGENT_IMAGE_PREFIX, AptPackage, ImageSlug, NpmPackage, PackageError, PipPackage, SHIPPED_STACKS,
 };
 pub use records::{
-    Agent, Message, NewAgent, NewProject, NewSession, Project, Role, Session, ToolUse,
+    Agent, Delegation, Message, NewAgent, NewProject, NewSession, Project, Role, Session,
+    ToolScope, ToolUse,
 };
 pub use session::{ParseEnumError, RunState, SessionMode, SessionStatus};

@@ -1,8 +1,12 @@
 //! The records Agentyard keeps, as the store returns them.
 
-use crate::{AgentId, MessageId, ProjectId, RunState, SessionId, SessionMode, SessionStatus};
+use crate::{
+    AgentId, MessageId, ParseEnumError, ProjectId, RunState, SessionId, SessionMode, SessionStatus,
+};
 use chrono::{DateTime, Utc};
+use std::fmt;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// A git repository under `PROJECTS_ROOT` that sessions work in.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +41,8 @@ pub struct Agent {
     pub icon: Option<String>,
     pub is_default: bool,
     pub docker_image: Option<String>,
+    /// Which projects the agent's MCP tools reach.
+    pub tool_scope: ToolScope,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -48,6 +54,59 @@ pub struct NewAgent {
     pub model: Option<String>,
     pub icon: Option<String>,
     pub docker_image: Option<String>,
+    pub tool_scope: ToolScope,
+}
+
+/// Which projects an agent's MCP tools act on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ToolScope {
+    /// Only the project of the calling session (the default).
+    #[default]
+    Project,
+    /// Every project of the platform.
+    AllProjects,
+}
+
+impl ToolScope {
+    pub const ALL: &'static [ToolScope] = &[ToolScope::Project, ToolScope::AllProjects];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ToolScope::Project => "project",
+            ToolScope::AllProjects => "all_projects",
+        }
+    }
+}
+
+impl fmt::Display for ToolScope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ToolScope {
+    type Err = ParseEnumError;
+
+    fn from_str(text: &str) -> Result<Self, ParseEnumError> {
+        ToolScope::ALL
+            .iter()
+            .copied()
+            .find(|scope| scope.as_str() == text)
+            .ok_or_else(|| ParseEnumError {
+                what: "tool scope",
+                value: text.to_owned(),
+                expected: "project all_projects",
+            })
+    }
+}
+
+/// Who created a session through `delegate_task`, and how deep in a chain of delegations it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Delegation {
+    /// The session whose agent delegated; `None` once that session was deleted.
+    pub creator: Option<SessionId>,
+    /// 1 for a session delegated by a session a user created, one more for each further step.
+    pub depth: u32,
 }
 
 /// One conversation of one agent in one project.
@@ -76,6 +135,8 @@ pub struct Session {
     /// Claude Code's own session id, for `--resume`.
     pub cc_session_id: Option<String>,
     pub run_state: RunState,
+    /// Set when another session's agent created this one with `delegate_task`.
+    pub delegation: Option<Delegation>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -125,5 +186,28 @@ impl Role {
             Role::User => "user",
             Role::Assistant => "assistant",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tool_scope_round_trips_through_text() {
+        for scope in ToolScope::ALL {
+            assert_eq!(scope.as_str().parse::<ToolScope>().unwrap(), *scope);
+        }
+    }
+
+    #[test]
+    fn an_unknown_tool_scope_names_the_accepted_values() {
+        let error = "everything".parse::<ToolScope>().unwrap_err().to_string();
+        assert!(error.contains("project all_projects"), "{error}");
+    }
+
+    #[test]
+    fn agents_reach_only_their_sessions_project_by_default() {
+        assert_eq!(ToolScope::default(), ToolScope::Project);
     }
 }

@@ -1,8 +1,8 @@
-//! Agent personas: a system prompt, a model, an icon and an image.
+//! Agent personas: a system prompt, a model, an icon, an image and the reach of their MCP tools.
 
 use crate::projects::{checked_name, optional_text};
 use crate::{Engine, EngineError};
-use domain::{Agent, AgentId, ImageRef, NewAgent};
+use domain::{Agent, AgentId, ImageRef, NewAgent, ToolScope};
 
 /// What a client sends to create an agent.
 #[derive(Clone, Debug, Default)]
@@ -12,6 +12,8 @@ pub struct AgentInput {
     pub model: Option<String>,
     pub icon: Option<String>,
     pub docker_image: Option<String>,
+    /// `project` (the default) or `all_projects`, as text: parsed here.
+    pub tool_scope: Option<String>,
 }
 
 /// What a client may change on an agent; `None` leaves a field as it is, `Some(None)` clears it.
@@ -22,6 +24,21 @@ pub struct AgentChanges {
     pub model: Option<Option<String>>,
     pub icon: Option<Option<String>>,
     pub docker_image: Option<Option<String>>,
+    pub tool_scope: Option<String>,
+}
+
+/// Parses an agent's tool scope as a client wrote it; an unknown value names the accepted ones.
+fn parse_tool_scope(text: &str) -> Result<ToolScope, EngineError> {
+    text.trim().parse().map_err(|error| {
+        EngineError::Invalid {
+        code: "invalid_tool_scope",
+        message: format!("{error}"),
+        remediation: Some(
+            "use `project` (the agent's MCP tools see only its session's project) or `all_projects`"
+                .to_owned(),
+        ),
+    }
+    })
 }
 
 impl Engine {
@@ -38,6 +55,12 @@ impl Engine {
 
     pub async fn create_agent(&self, input: AgentInput) -> Result<Agent, EngineError> {
         let name = checked_name(&input.name, "agent")?;
+        let tool_scope = input
+            .tool_scope
+            .as_deref()
+            .map(parse_tool_scope)
+            .transpose()?
+            .unwrap_or_default();
         let docker_image = optional_text(input.docker_image);
         if let Some(image) = &docker_image {
             self.check_agent_image(image).await?;
@@ -50,6 +73,7 @@ impl Engine {
                 model: optional_text(input.model),
                 icon: optional_text(input.icon),
                 docker_image,
+                tool_scope,
             })
             .await?)
     }
@@ -64,6 +88,11 @@ impl Engine {
             .as_deref()
             .map(|name| checked_name(name, "agent"))
             .transpose()?;
+        let tool_scope = changes
+            .tool_scope
+            .as_deref()
+            .map(parse_tool_scope)
+            .transpose()?;
         let docker_image = changes.docker_image.map(optional_text);
         if let Some(Some(image)) = &docker_image {
             self.check_agent_image(image).await?;
@@ -77,6 +106,7 @@ impl Engine {
                     model: changes.model.map(optional_text),
                     icon: changes.icon.map(optional_text),
                     docker_image,
+                    tool_scope,
                 },
             )
             .await?
@@ -123,4 +153,28 @@ impl Engine {
 pub(crate) fn same_image(a: &str, b: &str) -> bool {
     let bare = |name: &str| name.strip_suffix(":latest").unwrap_or(name).to_owned();
     bare(a) == bare(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tool_scope_parses_from_its_api_text() {
+        assert_eq!(parse_tool_scope("project").unwrap(), ToolScope::Project);
+        assert_eq!(
+            parse_tool_scope("all_projects").unwrap(),
+            ToolScope::AllProjects
+        );
+    }
+
+    #[test]
+    fn an_unknown_tool_scope_is_refused_naming_the_accepted_values() {
+        let error = parse_tool_scope("everywhere").unwrap_err();
+        assert_eq!(error.code(), "invalid_tool_scope");
+        assert!(
+            error.to_string().contains("project all_projects"),
+            "{error}"
+        );
+    }
 }

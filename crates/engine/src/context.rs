@@ -123,6 +123,7 @@ mod tests {
             icon: None,
             is_default: false,
             docker_image: None,
+            tool_scope: domain::ToolScope::Project,
             created_at: now,
             updated_at: now,
         };

@@ -12,7 +12,7 @@ use crate::{Engine, EngineError, EngineEvent};
 pub use docker::AgentImage;
 use docker::{AgentImageRecipe, Docker};
 use domain::{
-    AptPackage, DEFAULT_IMAGE, ImageRef, ImageSlug, NpmPackage, PackageError, PipPackage,
+    AptPackage, DEFAULT_IMAGE, ImageRef, ImageSlug, NpmPackage, PackageError, PipPackage, ProjectId,
 };
 use std::path::Path;
 
@@ -160,6 +160,17 @@ impl Engine {
         &self,
         request: ImageBuildRequest,
     ) -> Result<String, EngineError> {
+        self.build_agent_image_by(request, None).await
+    }
+
+    /// As [`Engine::build_agent_image`]; with `project` (an agent's request through MCP), the
+    /// image is labelled with that project and an existing image of the same name is replaced
+    /// only when that same project built it.
+    pub(crate) async fn build_agent_image_by(
+        &self,
+        request: ImageBuildRequest,
+        project: Option<ProjectId>,
+    ) -> Result<String, EngineError> {
         let docker = self.builder()?;
         let available = docker.agent_images().await?;
         let recipe = prepare_build(
@@ -179,18 +190,36 @@ impl Engine {
                 "image `{tag}` is being built already; wait for its image:done or image:error"
             )));
         }
+        // Checked once this build holds the tag, so no other build can land between the check
+        // and the build.
+        if let Some(project) = project
+            && let Err(error) = check_owner(&docker, &tag, project).await
+        {
+            self.inner
+                .image_builds
+                .lock()
+                .expect("image builds lock")
+                .remove(&tag);
+            return Err(error);
+        }
         let engine = self.clone();
         tokio::spawn(async move {
             let progress_tag = recipe.tag.to_string();
             let emitter = engine.clone();
-            let outcome = docker
-                .build_agent_image(&recipe, move |line| {
-                    emitter.emit(EngineEvent::ImageProgress {
-                        tag: progress_tag.clone(),
-                        line: line.to_owned(),
-                    });
-                })
-                .await;
+            let progress = move |line: &str| {
+                emitter.emit(EngineEvent::ImageProgress {
+                    tag: progress_tag.clone(),
+                    line: line.to_owned(),
+                });
+            };
+            let outcome = match project {
+                Some(project) => {
+                    docker
+                        .build_agent_image_for_project(&recipe, &project.to_string(), progress)
+                        .await
+                }
+                None => docker.build_agent_image(&recipe, progress).await,
+            };
             let tag = recipe.tag.to_string();
             engine
                 .inner
@@ -222,6 +251,19 @@ impl Engine {
                 .to_owned(),
             remediation: Some("start the platform with AGENT_MODE=docker".to_owned()),
         })
+    }
+}
+
+/// An agent may build `tag` only when no image has that name yet, or when its own project built
+/// the image there (the label set by [`Docker::build_agent_image_for_project`]).
+async fn check_owner(docker: &Docker, tag: &str, project: ProjectId) -> Result<(), EngineError> {
+    match docker.image_project(tag).await? {
+        None => Ok(()),
+        Some(Some(owner)) if owner == project.to_string() => Ok(()),
+        Some(_) => Err(EngineError::Conflict(format!(
+            "image `{tag}` already exists and was not built by this session's project, so an agent may not \
+             replace it (other projects' sessions may use it); choose another name for the image"
+        ))),
     }
 }
 

@@ -32,8 +32,8 @@ pub use images::ImageBuildRequest;
 pub use projects::{ProjectChanges, ProjectInput};
 pub use sessions::{SessionChanges, SessionInput};
 pub use tools::{
-    DelegateTask, MAX_READ_BYTES, ProjectFile, ProjectStatus, SessionEndpoint, SessionEndpoints,
-    SessionSummary, Tools,
+    ACTING_TOOLS, DelegateTask, Delegated, MAX_DELEGATION_DEPTH, MAX_READ_BYTES, ProjectFile,
+    ProjectStatus, READ_ONLY_TOOLS, SessionEndpoint, SessionEndpoints, SessionSummary, Tools,
 };
 pub use turns::{MAX_MESSAGE_BYTES, PermissionAnswer, SendOptions};
 

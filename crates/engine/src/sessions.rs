@@ -62,6 +62,16 @@ impl Engine {
     }
 
     pub async fn create_session(&self, input: SessionInput) -> Result<Session, EngineError> {
+        self.create_session_by(input, None).await
+    }
+
+    /// Creates a session; with `delegation` (the creating session and the new session's depth),
+    /// as `delegate_task` does, recording who created it.
+    pub(crate) async fn create_session_by(
+        &self,
+        input: SessionInput,
+        delegation: Option<(SessionId, u32)>,
+    ) -> Result<Session, EngineError> {
         self.project(input.project_id).await?;
         let agent = match input.agent_id {
             Some(id) => self.agent(id).await?,
@@ -72,16 +82,21 @@ impl Engine {
         if let Some(image) = &docker_image {
             self.check_agent_image(image).await?;
         }
-        let session = self
-            .store()
-            .create_session(NewSession {
-                project_id: input.project_id,
-                agent_id: agent.id,
-                title,
-                mode: input.mode.unwrap_or(SessionMode::DEFAULT),
-                docker_image,
-            })
-            .await?;
+        let new = NewSession {
+            project_id: input.project_id,
+            agent_id: agent.id,
+            title,
+            mode: input.mode.unwrap_or(SessionMode::DEFAULT),
+            docker_image,
+        };
+        let session = match delegation {
+            None => self.store().create_session(new).await?,
+            Some((creator, depth)) => {
+                self.store()
+                    .create_delegated_session(new, creator, depth)
+                    .await?
+            }
+        };
         self.emit(EngineEvent::SessionUpdated(session.clone()));
         Ok(session)
     }

@@ -41,9 +41,6 @@ const KILL_GRACE: Duration = Duration::from_secs(3);
 /// of the project, which the agent can read.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
 
-/// Allows every tool of the platform's MCP server without a prompt, in every mode.
-const MCP_TOOLS: &str = "mcp__agentyard";
-
 /// Options of one message.
 #[derive(Clone, Debug, Default)]
 pub struct SendOptions {
@@ -473,8 +470,10 @@ impl Engine {
             mode: session.mode,
             append_system_prompt: Some(prompt),
             mcp_config: endpoint.map(|endpoint| self.mcp_config(endpoint)),
+            // Execute mode runs every platform tool without asking; ask and explore only the
+            // read-only ones, so the acting ones arrive as permission requests in ask mode.
             allowed_tools: endpoint
-                .map(|_| vec![MCP_TOOLS.to_owned()])
+                .map(|_| crate::tools::pre_approved_tools(session.mode))
                 .unwrap_or_default(),
         };
         let line = self.behind_model_proxy(

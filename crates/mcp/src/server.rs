@@ -1,6 +1,7 @@
 //! The MCP server one session's agent talks to: each rmcp tool parses its arguments, calls the
 //! engine's [`Tools`] bound to the caller's session, and formats the result as JSON text.
 //! Engine errors become MCP tool errors (`isError: true`) whose text says what is wrong and what to do.
+//! Every wall (reach, explore sessions, delegation limits) is the engine's: see `engine::Tools`.
 
 use domain::{Project, ProjectId, Session, SessionId};
 use engine::{DelegateTask, EngineError, ImageBuildRequest, Tools};
@@ -42,7 +43,8 @@ pub struct DelegateParams {
     pub title: String,
     /// The first message of the new session: what to do.
     pub instruction: String,
-    /// `explore`, `ask` or `execute` (the default).
+    /// `explore`, `ask` or `execute`; this session's own mode when absent. Never above this
+    /// session's mode: a higher one is capped, and the answer says so.
     pub mode: Option<String>,
 }
 
@@ -86,7 +88,7 @@ impl SessionServer {
 #[tool_router]
 impl SessionServer {
     #[tool(
-        description = "List every project of the platform: id, name, description and path.",
+        description = "List the projects this agent's tools reach: id, name, description and path. With the agent's tool_scope `project` (the default) that is this session's project only.",
         annotations(read_only_hint = true)
     )]
     async fn list_projects(&self) -> ToolOutput {
@@ -126,7 +128,7 @@ impl SessionServer {
     }
 
     #[tool(
-        description = "Read a text file of a project by its path inside the project. Paths with `..`, absolute paths and links out of the project are refused.",
+        description = "Read a text file (at most 256 KiB) of a project by its path inside the project. Paths with `..`, absolute paths, links out of the project, other sessions' worktrees and anything but regular files are refused.",
         annotations(read_only_hint = true)
     )]
     async fn read_project_file(
@@ -143,11 +145,11 @@ impl SessionServer {
     }
 
     #[tool(
-        description = "Create a session in a project with the named agent and start it with the instruction. Returns the new session."
+        description = "Create a session in a project with the named agent and start it with the instruction. Returns the new session. Its mode is never above this session's, and delegation chains stop at a depth of 3."
     )]
     async fn delegate_task(&self, Parameters(params): Parameters<DelegateParams>) -> ToolOutput {
         let project = parse_id::<ProjectId>(&params.project_id, "project_id")?;
-        let session = self
+        let delegated = self
             .tools
             .delegate_task(DelegateTask {
                 project,
@@ -158,11 +160,18 @@ impl SessionServer {
             })
             .await
             .map_err(tool_error)?;
-        Ok(to_text(&session_json(&session)))
+        let mut answer = session_json(&delegated.session);
+        if let Some(asked) = delegated.capped_from {
+            answer["mode_capped"] = json!(format!(
+                "{asked} mode was asked for; the session runs in {} mode, because a delegated session never gets a mode above its creator's",
+                delegated.session.mode
+            ));
+        }
+        Ok(to_text(&answer))
     }
 
     #[tool(
-        description = "Send a message to another session, as a user would. It runs now, or after the turn in progress (queued)."
+        description = "Send a message to another session of a project this agent reaches, as a user would. It runs now, or after the turn in progress (queued). Sessions in a higher mode than this one, or whose agent reaches more projects, are refused."
     )]
     async fn send_message(&self, Parameters(params): Parameters<SendParams>) -> ToolOutput {
         let session = parse_id::<SessionId>(&params.session_id, "session_id")?;
@@ -196,7 +205,7 @@ impl SessionServer {
     }
 
     #[tool(
-        description = "Build the agent image `claude-agent-<name>` from a base plus apt, npm and pip packages. Progress shows in this session's stream."
+        description = "Build the agent image `claude-agent-<name>` from a base plus apt, npm and pip packages. Progress shows in this session's stream. An existing image is replaced only when this project built it."
     )]
     async fn create_agent_image(&self, Parameters(params): Parameters<ImageParams>) -> ToolOutput {
         let tag = self
@@ -225,7 +234,7 @@ impl ServerHandler for SessionServer {
                 ..Implementation::default()
             },
             instructions: Some(
-                "Agentyard's platform tools: see other projects and sessions, read project files, delegate tasks to new sessions and message existing ones.".to_owned(),
+                "Agentyard's platform tools: see projects and their sessions, read project files, delegate tasks to new sessions and message existing ones. They act on this session's own project unless the agent is granted all projects; in ask mode the user approves each call of delegate_task, send_message and create_agent_image; explore sessions may only read.".to_owned(),
             ),
             ..ServerInfo::default()
         }
@@ -271,5 +280,7 @@ fn session_json(session: &Session) -> Value {
         "mode": session.mode.as_str(),
         "run_state": session.run_state.as_str(),
         "branch": session.branch,
+        "created_by": session.delegation.and_then(|delegation| delegation.creator).map(|id| id.to_string()),
+        "delegation_depth": session.delegation.map_or(0, |delegation| delegation.depth),
     })
 }

@@ -123,6 +123,8 @@ pub struct AgentBody {
     pub icon: Option<String>,
     pub is_default: bool,
     pub docker_image: Option<String>,
+    #[ts(type = r#""project" | "all_projects""#)]
+    pub tool_scope: &'static str,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -137,6 +139,7 @@ impl From<Agent> for AgentBody {
             icon: agent.icon,
             is_default: agent.is_default,
             docker_image: agent.docker_image,
+            tool_scope: agent.tool_scope.as_str(),
             created_at: agent.created_at.to_rfc3339(),
             updated_at: agent.updated_at.to_rfc3339(),
         }
@@ -152,6 +155,8 @@ pub struct CreateAgent {
     pub model: Option<String>,
     pub icon: Option<String>,
     pub docker_image: Option<String>,
+    #[ts(optional, type = r#""project" | "all_projects""#)]
+    pub tool_scope: Option<String>,
 }
 
 #[derive(Deserialize, TS, ToSchema)]
@@ -169,6 +174,8 @@ pub struct UpdateAgent {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub docker_image: Option<Option<String>>,
+    #[ts(optional, type = r#""project" | "all_projects""#)]
+    pub tool_scope: Option<String>,
 }
 
 #[derive(Clone, Serialize, TS, ToSchema)]

@@ -1,9 +1,9 @@
 //! Agents: personas with a system prompt, a model and an image. Exactly one is the default.
 
-use crate::error::{is_foreign_key_violation, is_unique_violation};
+use crate::error::{corrupt, is_foreign_key_violation, is_unique_violation};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use domain::{Agent, AgentId, NewAgent};
+use domain::{Agent, AgentId, NewAgent, ToolScope};
 use uuid::fmt::Hyphenated;
 
 /// A change to an agent; `None` leaves a field as it is.
@@ -15,6 +15,7 @@ pub struct AgentUpdate {
     pub model: Option<Option<String>>,
     pub icon: Option<Option<String>>,
     pub docker_image: Option<Option<String>>,
+    pub tool_scope: Option<ToolScope>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -26,13 +27,16 @@ struct AgentRow {
     icon: Option<String>,
     is_default: bool,
     docker_image: Option<String>,
+    tool_scope: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-impl From<AgentRow> for Agent {
-    fn from(row: AgentRow) -> Self {
-        Agent {
+impl TryFrom<AgentRow> for Agent {
+    type Error = StoreError;
+
+    fn try_from(row: AgentRow) -> Result<Self, StoreError> {
+        Ok(Agent {
             id: AgentId::from_uuid(row.id.into_uuid()),
             name: row.name,
             system_prompt: row.system_prompt,
@@ -40,9 +44,13 @@ impl From<AgentRow> for Agent {
             icon: row.icon,
             is_default: row.is_default,
             docker_image: row.docker_image,
+            tool_scope: row
+                .tool_scope
+                .parse()
+                .map_err(|error| corrupt("agents.tool_scope", error))?,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+        })
     }
 }
 
@@ -58,8 +66,9 @@ impl Store {
         let now = Utc::now();
         sqlx::query_as::<_, AgentRow>(
             "INSERT INTO agents
-                 (id, name, system_prompt, model, icon, is_default, docker_image, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?7)
+                 (id, name, system_prompt, model, icon, is_default, docker_image, tool_scope,
+                  created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8)
              RETURNING *",
         )
         .bind(AgentId::new().to_string())
@@ -68,17 +77,18 @@ impl Store {
         .bind(&new.model)
         .bind(&new.icon)
         .bind(&new.docker_image)
+        .bind(new.tool_scope.as_str())
         .bind(now)
         .fetch_one(&self.pool)
         .await
-        .map(Agent::from)
         .map_err(|error| {
             if is_unique_violation(&error) {
                 duplicate_name(&new.name)
             } else {
                 error.into()
             }
-        })
+        })?
+        .try_into()
     }
 
     pub async fn agent(&self, id: AgentId) -> Result<Option<Agent>, StoreError> {
@@ -86,7 +96,7 @@ impl Store {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(Agent::from))
+        row.map(Agent::try_from).transpose()
     }
 
     /// The agent with this name, ignoring case (how `delegate_task` names agents).
@@ -95,7 +105,7 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(Agent::from))
+        row.map(Agent::try_from).transpose()
     }
 
     /// The agent sessions get when none is named. `open` guarantees one exists.
@@ -103,7 +113,7 @@ impl Store {
         let row = sqlx::query_as::<_, AgentRow>("SELECT * FROM agents WHERE is_default = 1")
             .fetch_optional(&self.pool)
             .await?;
-        row.map(Agent::from).ok_or_else(|| {
+        row.map(Agent::try_from).transpose()?.ok_or_else(|| {
             StoreError::Unexpected(anyhow::anyhow!(
                 "the database has no default agent, so it was changed outside Agentyard; restore it from a backup"
             ))
@@ -115,7 +125,7 @@ impl Store {
         let rows = sqlx::query_as::<_, AgentRow>("SELECT * FROM agents ORDER BY created_at, rowid")
             .fetch_all(&self.pool)
             .await?;
-        Ok(rows.into_iter().map(Agent::from).collect())
+        rows.into_iter().map(Agent::try_from).collect()
     }
 
     /// Applies `update`; `None` when no agent has this id.
@@ -132,7 +142,8 @@ impl Store {
                  model = CASE WHEN ?4 THEN ?5 ELSE model END,
                  icon = CASE WHEN ?6 THEN ?7 ELSE icon END,
                  docker_image = CASE WHEN ?8 THEN ?9 ELSE docker_image END,
-                 updated_at = ?10
+                 tool_scope = COALESCE(?10, tool_scope),
+                 updated_at = ?11
              WHERE id = ?1
              RETURNING *",
         )
@@ -145,6 +156,7 @@ impl Store {
         .bind(update.icon.flatten())
         .bind(update.docker_image.is_some())
         .bind(update.docker_image.flatten())
+        .bind(update.tool_scope.map(|scope| scope.as_str()))
         .bind(Utc::now())
         .fetch_optional(&self.pool)
         .await
@@ -152,7 +164,7 @@ impl Store {
             Some(name) if is_unique_violation(&error) => duplicate_name(&name),
             _ => error.into(),
         })?;
-        Ok(row.map(Agent::from))
+        row.map(Agent::try_from).transpose()
     }
 
     /// Deletes an agent that no session uses. The default agent cannot be deleted.

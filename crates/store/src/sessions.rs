@@ -5,7 +5,8 @@ use crate::error::{corrupt, is_foreign_key_violation};
 use crate::{Store, StoreError, path_text};
 use chrono::{DateTime, Utc};
 use domain::{
-    AgentId, NewSession, ProjectId, RunState, Session, SessionId, SessionMode, SessionStatus,
+    AgentId, Delegation, NewSession, ProjectId, RunState, Session, SessionId, SessionMode,
+    SessionStatus,
 };
 use std::path::{Path, PathBuf};
 use uuid::fmt::Hyphenated;
@@ -37,6 +38,8 @@ struct SessionRow {
     image: Option<String>,
     cc_session_id: Option<String>,
     run_state: String,
+    created_by: Option<Hyphenated>,
+    delegation_depth: i64,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -70,6 +73,14 @@ impl TryFrom<SessionRow> for Session {
                 .run_state
                 .parse::<RunState>()
                 .map_err(|error| corrupt("sessions.run_state", error))?,
+            delegation: match (row.created_by, row.delegation_depth) {
+                (None, 0) => None,
+                (creator, depth) => Some(Delegation {
+                    creator: creator.map(|id| SessionId::from_uuid(id.into_uuid())),
+                    depth: u32::try_from(depth)
+                        .map_err(|error| corrupt("sessions.delegation_depth", error))?,
+                }),
+            },
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -86,12 +97,38 @@ pub(crate) fn session_gone(id: SessionId) -> StoreError {
 impl Store {
     /// Stores a new session in the `backlog` column, `idle`.
     pub async fn create_session(&self, new: NewSession) -> Result<Session, StoreError> {
+        self.insert_session(new, None).await
+    }
+
+    /// Stores a new session that another session's agent created through `delegate_task`,
+    /// recording its creator and depth in the same write.
+    pub async fn create_delegated_session(
+        &self,
+        new: NewSession,
+        creator: SessionId,
+        depth: u32,
+    ) -> Result<Session, StoreError> {
+        self.insert_session(
+            new,
+            Some(Delegation {
+                creator: Some(creator),
+                depth,
+            }),
+        )
+        .await
+    }
+
+    async fn insert_session(
+        &self,
+        new: NewSession,
+        delegation: Option<Delegation>,
+    ) -> Result<Session, StoreError> {
         let now = Utc::now();
         let result = sqlx::query_as::<_, SessionRow>(
             "INSERT INTO sessions
                  (id, project_id, agent_id, title, status, mode, docker_image, run_state,
-                  created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+                  created_by, delegation_depth, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)
              RETURNING *",
         )
         .bind(SessionId::new().to_string())
@@ -102,6 +139,12 @@ impl Store {
         .bind(new.mode.as_str())
         .bind(&new.docker_image)
         .bind(RunState::Idle.as_str())
+        .bind(
+            delegation
+                .and_then(|delegation| delegation.creator)
+                .map(|creator| creator.to_string()),
+        )
+        .bind(delegation.map_or(0, |delegation| i64::from(delegation.depth)))
         .bind(now)
         .fetch_one(&self.pool)
         .await;

@@ -58,6 +58,9 @@ export function AgentsPage() {
                 <p className="badges">
                   <span className="badge image-badge">{agent.docker_image ?? 'default image'}</span>
                   {agent.model && <span className="badge">{agent.model}</span>}
+                  <span className="badge" title="Which projects this agent's platform tools reach">
+                    {agent.tool_scope === 'all_projects' ? 'tools: all projects' : 'tools: own project'}
+                  </span>
                 </p>
                 {agent.system_prompt && <p className="prompt-preview">{agent.system_prompt}</p>}
                 <div className="actions">
@@ -107,12 +110,13 @@ function AgentForm({ agent, onSaved, onCancel }: AgentFormProps) {
   const [model, setModel] = useState(agent?.model ?? '');
   const [icon, setIcon] = useState(agent?.icon ?? '');
   const [image, setImage] = useState(agent?.docker_image ?? '');
+  const [toolScope, setToolScope] = useState<Agent['tool_scope']>(agent?.tool_scope ?? 'project');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const body: CreateAgent = { name: name.trim(), system_prompt: systemPrompt };
+    const body: CreateAgent = { name: name.trim(), system_prompt: systemPrompt, tool_scope: toolScope };
     // An empty optional field is left out, except when editing clears a value the agent had:
     // then the empty string is sent so the platform clears it.
     const optional = { model: [model.trim(), agent?.model], icon: [icon.trim(), agent?.icon], docker_image: [image, agent?.docker_image] } as const;
@@ -156,6 +160,15 @@ function AgentForm({ agent, onSaved, onCancel }: AgentFormProps) {
       <input id="agent-icon" value={icon} onChange={(event) => setIcon(event.target.value)} placeholder="an emoji" />
       <label htmlFor="agent-image">Docker image</label>
       <ImageSelect id="agent-image" value={image} onChange={setImage} />
+      <label htmlFor="agent-tool-scope">Platform tools reach</label>
+      <select
+        id="agent-tool-scope"
+        value={toolScope}
+        onChange={(event) => setToolScope(event.target.value as Agent['tool_scope'])}
+      >
+        <option value="project">the session&apos;s own project only</option>
+        <option value="all_projects">all projects (read, message and delegate anywhere)</option>
+      </select>
       <ErrorNote error={error} />
       <div className="actions">
         <button type="submit" className="primary" disabled={busy}>

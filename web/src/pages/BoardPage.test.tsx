@@ -21,6 +21,7 @@ const agent: Agent = {
   icon: null,
   is_default: true,
   docker_image: null,
+  tool_scope: 'project',
   created_at: '2025-01-01T00:00:00Z',
   updated_at: '2025-01-01T00:00:00Z',
 };

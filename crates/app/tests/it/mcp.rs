@@ -14,15 +14,15 @@ const TURN: Duration = Duration::from_secs(240);
 
 /// A tool call of the conversation and the result the CLI sent back for it.
 #[derive(Debug)]
-struct Call {
-    name: String,
-    input: Value,
-    result: String,
-    is_error: bool,
+pub struct Call {
+    pub name: String,
+    pub input: Value,
+    pub result: String,
+    pub is_error: bool,
 }
 
 /// Every tool call of the longest conversation the model received, in order, with its result.
-fn calls(model: &ScriptedModelHandle, prompt: &str) -> Vec<Call> {
+pub fn calls(model: &ScriptedModelHandle, prompt: &str) -> Vec<Call> {
     let conversation = model
         .requests()
         .into_iter()
@@ -67,7 +67,7 @@ fn calls(model: &ScriptedModelHandle, prompt: &str) -> Vec<Call> {
         .collect()
 }
 
-fn find<'a>(calls: &'a [Call], name: &str, input_has: &str) -> &'a Call {
+pub fn find<'a>(calls: &'a [Call], name: &str, input_has: &str) -> &'a Call {
     calls
         .iter()
         .find(|call| call.name == name && call.input.to_string().contains(input_has))
@@ -76,7 +76,7 @@ fn find<'a>(calls: &'a [Call], name: &str, input_has: &str) -> &'a Call {
 
 /// A loopback address nobody listens on yet, so the app can be configured with the model's URL
 /// before the script (which needs the app's ids) exists.
-fn free_address() -> SocketAddr {
+pub fn free_address() -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap()
 }
@@ -119,7 +119,23 @@ async fn every_tool_answers_through_the_bridge_inside_a_container_and_sees_only_
     std::fs::write(app.root().join("target/notes.txt"), "the target's notes\n").unwrap();
     std::fs::write(app.root().join("secret.txt"), "outside every project\n").unwrap();
     let peer = app.create_session(&target, "execute").await;
-    let caller = app.create_session(&caller_project, "execute").await;
+    // The caller's agent is granted all projects: this test reaches into another project on
+    // purpose (the walls of the default scope are attacked in `hostile::tools`).
+    let (status, roamer) = app
+        .post(
+            "/api/agents",
+            json!({"name": "roamer", "tool_scope": "all_projects"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{roamer}");
+    assert_eq!(roamer["tool_scope"], "all_projects");
+    let (status, caller) = app
+        .post(
+            "/api/sessions",
+            json!({"project_id": caller_project["id"], "agent_id": roamer["id"], "title": "caller", "mode": "execute"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{caller}");
     let (target_id, peer_id, caller_id) = (
         target["id"].as_str().unwrap(),
         peer["id"].as_str().unwrap(),

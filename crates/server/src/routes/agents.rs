@@ -63,6 +63,7 @@ pub async fn create(
             model: body.model,
             icon: body.icon,
             docker_image: body.docker_image,
+            tool_scope: body.tool_scope,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(agent.into())))
@@ -93,6 +94,7 @@ pub async fn update(
         model: body.model,
         icon: body.icon,
         docker_image: body.docker_image,
+        tool_scope: body.tool_scope,
     };
     Ok(Json(
         state

@@ -187,3 +187,29 @@ async fn deleting_an_unused_agent_says_whether_it_existed() {
     assert_eq!(test.store.agent(agent.id).await.unwrap(), None);
     assert!(!test.store.delete_agent(agent.id).await.unwrap());
 }
+
+#[tokio::test]
+async fn an_agents_tool_scope_defaults_to_its_project_and_can_be_widened() {
+    let test = TestStore::new().await;
+    assert_eq!(
+        test.store.default_agent().await.unwrap().tool_scope,
+        domain::ToolScope::Project
+    );
+    let agent = test.store.create_agent(new_agent("Roamer")).await.unwrap();
+    assert_eq!(agent.tool_scope, domain::ToolScope::Project);
+    let widened = test
+        .store
+        .update_agent(
+            agent.id,
+            AgentUpdate {
+                tool_scope: Some(domain::ToolScope::AllProjects),
+                ..AgentUpdate::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(widened.tool_scope, domain::ToolScope::AllProjects);
+    assert_eq!(widened.name, "Roamer", "only the scope changed");
+    assert_eq!(test.store.agent(agent.id).await.unwrap(), Some(widened));
+}

@@ -65,6 +65,7 @@ pub fn new_agent(name: &str) -> NewAgent {
         model: Some("sonnet".into()),
         icon: None,
         docker_image: None,
+        tool_scope: domain::ToolScope::Project,
     }
 }
 

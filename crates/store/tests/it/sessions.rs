@@ -326,3 +326,45 @@ async fn deleting_a_session_says_whether_it_existed() {
     assert!(!test.store.delete_session(session.id).await.unwrap());
     assert!(test.store.project(project.id).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn a_delegated_session_records_its_creator_and_depth_until_the_creator_is_deleted() {
+    let test = TestStore::new().await;
+    let project = test.project("alpha").await;
+    let creator = test.session(&project).await;
+    assert_eq!(creator.delegation, None, "a user's session has no creator");
+    let agent = test.store.default_agent().await.unwrap();
+    let delegated = test
+        .store
+        .create_delegated_session(
+            NewSession {
+                project_id: project.id,
+                agent_id: agent.id,
+                title: "delegated".into(),
+                mode: SessionMode::Ask,
+                docker_image: None,
+            },
+            creator.id,
+            2,
+        )
+        .await
+        .unwrap();
+    let recorded = delegated.delegation.expect("recorded");
+    assert_eq!(recorded.creator, Some(creator.id));
+    assert_eq!(recorded.depth, 2);
+    assert_eq!(
+        test.store.session(delegated.id).await.unwrap(),
+        Some(delegated.clone())
+    );
+
+    assert!(test.store.delete_session(creator.id).await.unwrap());
+    let orphan = test.store.session(delegated.id).await.unwrap().unwrap();
+    assert_eq!(
+        orphan.delegation,
+        Some(domain::Delegation {
+            creator: None,
+            depth: 2
+        }),
+        "the depth outlives the creator"
+    );
+}
