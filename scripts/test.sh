@@ -8,6 +8,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 say() { printf 'test.sh: %s\n' "$*"; }
 
+say "dependencies behind crates.io (scripts/deps-report.sh: a report, never a failure)"
+bash scripts/deps-report.sh || say "the dependency report could not run; going on"
+
 bash scripts/setup-docker.sh
 AGENTYARD_CLAUDE_BIN="$(bash scripts/install-claude.sh)"
 export AGENTYARD_CLAUDE_BIN

@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use domain::Config;
-use rand::Rng;
+use rand::RngExt;
 use std::io::Write;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 

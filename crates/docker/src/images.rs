@@ -264,11 +264,7 @@ impl Docker {
                 },
                 other => translate(other, None),
             })?;
-            if let Some(detail) = info
-                .error_detail
-                .and_then(|detail| detail.message)
-                .or(info.error)
-            {
+            if let Some(detail) = info.error_detail.and_then(|detail| detail.message) {
                 return Err(DockerError::BuildFailed {
                     image: recipe.tag.clone(),
                     detail,

@@ -7,7 +7,7 @@ use domain::{Project, ProjectId, Session, SessionId};
 use engine::{DelegateTask, EngineError, ImageBuildRequest, Tools};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{Implementation, ServerCapabilities, ServerInfo};
+use rmcp::model::{Implementation, ServerCapabilities, ServerConfig};
 use rmcp::schemars::JsonSchema;
 use rmcp::{ServerHandler, tool, tool_handler, tool_router};
 use serde::Deserialize;
@@ -223,21 +223,14 @@ impl SessionServer {
     }
 }
 
-#[tool_handler]
+#[tool_handler(router = self.tool_router)]
 impl ServerHandler for SessionServer {
-    fn get_info(&self) -> ServerInfo {
-        ServerInfo {
-            capabilities: ServerCapabilities::builder().enable_tools().build(),
-            server_info: Implementation {
-                name: "agentyard".to_owned(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                ..Implementation::default()
-            },
-            instructions: Some(
-                "Agentyard's platform tools: see projects and their sessions, read project files, delegate tasks to new sessions and message existing ones. They act on this session's own project unless the agent is granted all projects; in ask mode the user approves each call of delegate_task, send_message and create_agent_image; explore sessions may only read.".to_owned(),
-            ),
-            ..ServerInfo::default()
-        }
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
+            .with_server_info(Implementation::new("agentyard", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Agentyard's platform tools: see projects and their sessions, read project files, delegate tasks to new sessions and message existing ones. They act on this session's own project unless the agent is granted all projects; in ask mode the user approves each call of delegate_task, send_message and create_agent_image; explore sessions may only read.",
+            )
     }
 }
 

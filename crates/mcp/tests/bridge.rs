@@ -44,8 +44,25 @@ impl Platform {
         self.local.session_in(project, "caller").await
     }
 
-    /// Opens the session's socket and starts a bridge to it, as the agent would.
+    /// Opens the session's socket, starts a bridge to it and initializes, as an MCP client of the
+    /// 2025 protocol would.
     async fn connect(&self, session: SessionId) -> Client {
+        let mut client = self.bridge(session).await;
+        let init = client
+            .request(
+                "initialize",
+                json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}),
+            )
+            .await;
+        assert_eq!(init["result"]["serverInfo"]["name"], "agentyard", "{init}");
+        client
+            .send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+            .await;
+        client
+    }
+
+    /// Opens the session's socket and starts a bridge to it, as the agent would.
+    async fn bridge(&self, session: SessionId) -> Client {
         let endpoint = self.registry.open(&self.engine, session).await.unwrap();
         let mut attempts = 0;
         let mut child = loop {
@@ -67,23 +84,12 @@ impl Platform {
                 spawned => break spawned.expect("the bridge starts"),
             }
         };
-        let mut client = Client {
+        Client {
             stdin: child.stdin.take().unwrap(),
             stdout: BufReader::new(child.stdout.take().unwrap()),
             child,
             next_id: 1,
-        };
-        let init = client
-            .request(
-                "initialize",
-                json!({"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "0"}}),
-            )
-            .await;
-        assert_eq!(init["result"]["serverInfo"]["name"], "agentyard", "{init}");
-        client
-            .send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            .await;
-        client
+        }
     }
 }
 
@@ -107,13 +113,18 @@ impl Client {
         self.next_id += 1;
         self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
             .await;
+        self.answer(json!(id)).await
+    }
+
+    /// Reads until the answer to the request `id`.
+    async fn answer(&mut self, id: Value) -> Value {
         loop {
             let mut line = String::new();
             let read = tokio::time::timeout(ANSWER, self.stdout.read_line(&mut line))
                 .await
                 .expect("the server answers in time")
                 .unwrap();
-            assert!(read > 0, "the bridge closed before answering {method}");
+            assert!(read > 0, "the bridge closed before answering {id}");
             let message: Value = serde_json::from_str(&line).unwrap();
             if message["id"] == id {
                 return message;
@@ -167,6 +178,52 @@ async fn every_tool_of_api_md_is_listed_with_its_parameters() {
         read["inputSchema"]["required"],
         json!(["project_id", "path"])
     );
+}
+
+/// Claude Code 2.1.332 speaks MCP 2026-07-28: it opens with `server/discover` and then sends every
+/// request with the protocol version and its identity in `_meta`, without `initialize`. These are
+/// its first lines, as recorded on a bridge (rmcp 0.8 dropped the probe as an unparsable message).
+#[tokio::test]
+async fn a_client_of_the_2026_protocol_discovers_the_server_and_calls_tools_without_initialize() {
+    let platform = Platform::start().await;
+    let session = platform.session_in("alpha").await;
+    let mut client = platform.bridge(session.id).await;
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "claude-code", "title": "Claude Code", "version": "2.1.332", "description": "Anthropic's agentic coding tool", "websiteUrl": "https://claude.com/claude-code"},
+        "io.modelcontextprotocol/clientCapabilities": {"roots": {"listChanged": true}, "elicitation": {"form": {}, "url": {}}},
+    });
+    client
+        .send(json!({"jsonrpc": "2.0", "id": "server-discover-probe-1", "method": "server/discover", "params": {"_meta": meta}}))
+        .await;
+    let discovered = client.answer(json!("server-discover-probe-1")).await;
+    let result = &discovered["result"];
+    assert!(
+        result["supportedVersions"]
+            .as_array()
+            .is_some_and(|versions| versions.contains(&json!("2026-07-28"))),
+        "{discovered}"
+    );
+    assert!(result["capabilities"]["tools"].is_object(), "{discovered}");
+    assert_eq!(
+        result["_meta"]["io.modelcontextprotocol/serverInfo"]["name"], "agentyard",
+        "{discovered}"
+    );
+
+    let tools = client.request("tools/list", json!({"_meta": meta})).await;
+    assert!(
+        tools["result"]["tools"]
+            .as_array()
+            .is_some_and(|tools| tools.iter().any(|tool| tool["name"] == "list_projects")),
+        "{tools}"
+    );
+    let mut params = json!({"name": "list_projects", "arguments": {}, "_meta": meta});
+    params["_meta"]["claudecode/toolUseId"] = json!("toolu_scripted_000001");
+    params["_meta"]["progressToken"] = json!(1);
+    let listed = client.request("tools/call", params).await;
+    assert_eq!(listed["result"]["isError"], false, "{listed}");
+    let text = listed["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("alpha"), "{listed}");
 }
 
 #[tokio::test]

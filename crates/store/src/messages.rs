@@ -33,11 +33,12 @@ pub const EVENT_RETENTION: EventRetention = EventRetention {
 const RETENTION_PERIOD: i64 = 256;
 
 /// A message with its streamed parts appended, as readers must see it.
-const MESSAGE_COLUMNS: &str = "m.id, m.session_id, m.role,
+const SELECT_MESSAGES: &str = "SELECT m.id, m.session_id, m.role,
      m.content || COALESCE(
          (SELECT group_concat(p.text, '' ORDER BY p.seq) FROM message_parts p
           WHERE p.message_id = m.id), '') AS content,
-     m.tool_use, m.cost_usd, m.interrupted, m.created_at";
+     m.tool_use, m.cost_usd, m.interrupted, m.created_at
+     FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq";
 
 /// What storing a message needs; the store gives it an id and a time.
 #[derive(Clone, Debug)]
@@ -283,9 +284,7 @@ impl Store {
 
     /// A session's messages, oldest first.
     pub async fn messages(&self, session: SessionId) -> Result<Vec<Message>, StoreError> {
-        sqlx::query_as::<_, MessageRow>(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.session_id = ?1 ORDER BY m.seq"
-        ))
+        sqlx::query_as::<_, MessageRow>(SELECT_MESSAGES)
         .bind(session.to_string())
         .fetch_all(&self.pool)
         .await?

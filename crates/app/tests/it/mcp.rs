@@ -8,6 +8,7 @@ use scripted_model::{Reply, Script, ScriptedModel, ScriptedModelHandle};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 const TURN: Duration = Duration::from_secs(240);
@@ -325,4 +326,102 @@ async fn a_local_agent_reaches_the_platform_through_the_bridge() {
         .await;
     assert_eq!(status, 200);
     assert!(!socket.exists(), "a done session has no socket");
+}
+
+/// The platform's log, down to debug level for MCP and rmcp's transport, from the first test that
+/// asks for it to the end of the test binary. It is the global subscriber: one scoped to the test's
+/// thread misses events whose callsites a concurrent test's thread registered first.
+#[derive(Clone, Default)]
+struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    fn global() -> &'static LogCapture {
+        static CAPTURE: OnceLock<LogCapture> = OnceLock::new();
+        CAPTURE.get_or_init(|| {
+            let capture = LogCapture::default();
+            let writer = capture.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_env_filter("warn,rmcp=debug,mcp=debug")
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other test sets a global subscriber");
+            capture
+        })
+    }
+
+    /// Where the log ends now.
+    fn mark(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+
+    /// The log from `mark` on.
+    fn since(&self, mark: usize) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()[mark..]).into_owned()
+    }
+}
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The CLI speaks the current MCP protocol: it opens with a `server/discover` request (MCP
+/// 2026-07-28), which rmcp 0.8 could not parse and logged as `Error reading from stream: serde error
+/// data did not match any variant of untagged enum JsonRpcMessage`. No such line, nor a message rmcp
+/// refuses as an invalid request, may appear in a session that calls the platform's tools.
+#[tokio::test]
+async fn a_session_with_mcp_tool_calls_logs_no_protocol_error() {
+    let capture = LogCapture::global();
+    let mark = capture.mark();
+    let script = Script::new().rule(
+        "list the projects twice",
+        [
+            Reply::tool_use("mcp__agentyard__list_projects", json!({})),
+            Reply::tool_use("mcp__agentyard__list_agent_images", json!({})),
+            Reply::text("listed"),
+        ],
+    );
+    let model = model(script);
+    let app = TestApp::spawn_with(Options {
+        model_url: Some(model.base_url()),
+        ..Options::default()
+    })
+    .await;
+    let project = app.create_project("quiet-protocol").await;
+    let session = app.create_session(&project, "explore").await;
+    let id = session["id"].as_str().unwrap();
+    let mut ws = app.ws().await;
+    ws.send(json!({"type": "chat:send", "sessionId": id, "content": "list the projects twice"}))
+        .await;
+    ws.done(id, TURN).await;
+
+    let calls = calls(&model, "list the projects twice");
+    let listed = find(&calls, "mcp__agentyard__list_projects", "");
+    assert!(!listed.is_error, "{listed:?}");
+    assert!(listed.result.contains("quiet-protocol"), "{listed:?}");
+    let log = capture.since(mark);
+    assert!(
+        log.contains("rmcp::service") && log.contains("CallToolRequest"),
+        "the capture sees rmcp serve the CLI's calls:\n{log}"
+    );
+    for protocol_error in [
+        "Error reading from stream",
+        "serde error",
+        "did not match any variant",
+        "Protocol error on incoming message",
+        "Ignoring unparsable incoming message",
+    ] {
+        assert!(
+            !log.contains(protocol_error),
+            "the platform logged `{protocol_error}`:\n{log}"
+        );
+    }
 }
