@@ -47,7 +47,7 @@ pub enum EngineEvent {
         code: Option<String>,
         remediation: Option<String>,
     },
-    SessionUpdated(Session),
+    SessionUpdated(Box<Session>),
     ImageProgress {
         tag: String,
         line: String,

@@ -216,7 +216,7 @@ impl Engine {
         });
         // A client takes `chat:error` as the end of the turn; the session as it is says it still runs.
         if let Ok(current) = self.session(session).await {
-            self.emit(EngineEvent::SessionUpdated(current));
+            self.emit(EngineEvent::SessionUpdated(Box::new(current)));
         }
     }
 

@@ -97,7 +97,7 @@ impl Engine {
                     .await?
             }
         };
-        self.emit(EngineEvent::SessionUpdated(session.clone()));
+        self.emit(EngineEvent::SessionUpdated(Box::new(session.clone())));
         Ok(session)
     }
 
@@ -128,7 +128,7 @@ impl Engine {
             )
             .await?
             .ok_or_else(|| EngineError::not_found("session", id))?;
-        self.emit(EngineEvent::SessionUpdated(session.clone()));
+        self.emit(EngineEvent::SessionUpdated(Box::new(session.clone())));
         Ok(session)
     }
 
@@ -148,7 +148,7 @@ impl Engine {
             .set_status(id, status)
             .await?
             .ok_or_else(|| EngineError::not_found("session", id))?;
-        self.emit(EngineEvent::SessionUpdated(session.clone()));
+        self.emit(EngineEvent::SessionUpdated(Box::new(session.clone())));
         Ok(session)
     }
 

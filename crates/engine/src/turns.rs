@@ -368,7 +368,7 @@ impl Engine {
 
     async fn set_run_state(&self, id: SessionId, state: RunState) {
         match self.store().set_run_state(id, state).await {
-            Ok(Some(session)) => self.emit(EngineEvent::SessionUpdated(session)),
+            Ok(Some(session)) => self.emit(EngineEvent::SessionUpdated(Box::new(session))),
             Ok(None) => {}
             Err(error) => tracing::warn!(session = %id, %error, "could not record the run state"),
         }
@@ -590,7 +590,7 @@ impl Engine {
             .set_worktree(session.id, Some(&path), Some(worktree.branch.as_str()))
             .await?;
         if let Ok(Some(updated)) = self.store().session(session.id).await {
-            self.emit(EngineEvent::SessionUpdated(updated));
+            self.emit(EngineEvent::SessionUpdated(Box::new(updated)));
         }
         Ok(Workspace {
             path,

@@ -241,7 +241,7 @@ fn envelope(event: EngineEvent) -> ServerEvent {
             remediation,
         },
         EngineEvent::SessionUpdated(session) => ServerEvent::SessionUpdated {
-            session: Box::new(SessionBody::from(session)),
+            session: Box::new(SessionBody::from(*session)),
         },
         EngineEvent::ImageProgress { tag, line } => ServerEvent::ImageProgress { tag, line },
         EngineEvent::ImageDone { tag } => ServerEvent::ImageDone { tag },

@@ -285,12 +285,12 @@ impl Store {
     /// A session's messages, oldest first.
     pub async fn messages(&self, session: SessionId) -> Result<Vec<Message>, StoreError> {
         sqlx::query_as::<_, MessageRow>(SELECT_MESSAGES)
-        .bind(session.to_string())
-        .fetch_all(&self.pool)
-        .await?
-        .into_iter()
-        .map(Message::try_from)
-        .collect()
+            .bind(session.to_string())
+            .fetch_all(&self.pool)
+            .await?
+            .into_iter()
+            .map(Message::try_from)
+            .collect()
     }
 
     /// Appends one raw agent event to the session's log and returns its `seq`. Every
