@@ -35,6 +35,8 @@ const session: Session = {
   mode: 'execute',
   worktree_path: null,
   branch: 'session/abcd1234',
+  base_branch: null,
+  kept_path: null,
   docker_image: null,
   image: null,
   cc_session_id: null,

@@ -130,7 +130,16 @@ function SessionView({ sessionId }: { sessionId: string }) {
           <div className="session-facts">
             <span className={`badge run-${session.run_state}`}>{runStateLabels[session.run_state]}</span>
             <span className="badge">{statusLabels[session.status]}</span>
-            {session.branch && <span className="badge branch">{session.branch}</span>}
+            {session.branch && (
+              <span className="badge branch" title={session.base_branch ? `cut from ${session.base_branch}` : undefined}>
+                {session.branch}
+              </span>
+            )}
+            {session.kept_path && (
+              <span className="badge" title="Ignored files and nested repositories of the session's worktree were kept here">
+                untracked files kept in {session.kept_path}
+              </span>
+            )}
             {session.image && <span className="badge">{session.image}</span>}
             {usage && <UsageBadge usage={usage} />}
             <label htmlFor="session-mode-select">Mode</label>
