@@ -407,3 +407,32 @@ async fn an_explore_session_reads_the_main_checkout_and_writes_nothing() {
         .clone();
     assert_eq!(workspace["RW"], false, "{workspace}");
 }
+
+#[tokio::test]
+async fn in_local_mode_git_settings_the_agent_changed_are_put_back_after_its_turn() {
+    // Local mode has no sandbox; the platform still puts back what decides which programs git runs.
+    let plant = r#"git config core.fsmonitor "touch /nonexistent/owned"
+printf '#!/bin/sh\ntouch /nonexistent/owned\n' > .git/hooks/post-checkout
+echo '* filter=x' > .git/info/attributes
+echo planted"#;
+    let script = bash_rule(Script::new(), "plant settings", plant);
+    let model = model(script);
+    let app = TestApp::spawn_with(Options {
+        model_url: Some(model.base_url()),
+        ..Options::default()
+    })
+    .await;
+    let project = app.create_project("local-planted").await;
+    let main = PathBuf::from(project["path"].as_str().unwrap());
+    let config_before = read(main.join(".git/config"));
+    let session = app.create_session(&project, "execute").await;
+
+    let (result, mut ws) = turn_with(&app, &session, "plant settings").await;
+
+    assert!(result.contains("planted"), "{result}");
+    assert_reported(&mut ws, &session, "post-checkout").await;
+    assert_reported(&mut ws, &session, "config").await;
+    assert_eq!(read(main.join(".git/config")), config_before);
+    assert!(!main.join(".git/hooks/post-checkout").exists());
+    assert!(!main.join(".git/info/attributes").exists());
+}
