@@ -26,7 +26,7 @@ pub use guard::{SettingsSnapshot, remove_redirects, restore_settings, snapshot_s
 pub use paths::resolve_inside;
 pub use repository::{Checkout, init_repository, is_repository};
 pub use review::{
-    MergeStrategy, Merged, Pushed, Review, ReviewFile, SessionBranch, compare_url,
+    MergeStrategy, Merged, Pushed, Rebased, Review, ReviewFile, SessionBranch, compare_url,
     delete_merged_branch, merge, push, rebase, review, review_diff, uncommitted_files,
 };
 pub use status::{FileState, FileStatus, Status, status};

@@ -86,6 +86,15 @@ pub struct Merged {
     pub checkout_updated: bool,
 }
 
+/// What a rebase did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rebased {
+    /// The session branch's new tip.
+    pub commit: String,
+    /// The base tip it now starts from: the session's new base commit.
+    pub onto: String,
+}
+
 /// What a push did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Pushed {
@@ -230,21 +239,24 @@ pub async fn merge(
 }
 
 /// Replays the session's work (its uncommitted changes as one more commit) onto the base's tip,
-/// and moves the session branch and its worktree there. Returns the branch's new tip.
+/// and moves the session branch and its worktree there.
 ///
 /// Each commit is replayed with `merge-tree --merge-base` and `commit-tree`, keeping its author
 /// and message; merge commits are dropped, as `git rebase` does. A conflict anywhere refuses the
 /// rebase before any ref, index or file changed, so no half-done rebase is ever left behind.
 ///
 /// Call it only when no agent writes to the worktree.
-pub async fn rebase(session: &SessionBranch<'_>) -> Result<String, GitError> {
+pub async fn rebase(session: &SessionBranch<'_>) -> Result<Rebased, GitError> {
     let work = prepare(session).await?;
     let worktree = session.worktree;
     let git = Git::at(worktree);
     let fork = merge_base(worktree, &work.base_tip, &work.snapshot).await?;
     if fork == work.base_tip {
         // Already on the base's tip: nothing to replay.
-        return Ok(work.head);
+        return Ok(Rebased {
+            commit: work.head,
+            onto: work.base_tip,
+        });
     }
     let listed = git
         .text([
@@ -296,7 +308,10 @@ pub async fn rebase(session: &SessionBranch<'_>) -> Result<String, GitError> {
         ])
         .await?;
     }
-    Ok(tip)
+    Ok(Rebased {
+        commit: tip,
+        onto: work.base_tip,
+    })
 }
 
 /// Pushes the session branch (its uncommitted work committed first) to `remote` of the project.

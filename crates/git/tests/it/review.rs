@@ -291,7 +291,9 @@ async fn a_rebase_replays_the_work_onto_the_base_and_updates_the_worktree() {
     repo.commit_file("other.txt", "the user moved on\n");
     let base_tip = repo.git(&["rev-parse", "main"]);
 
-    let tip = git::rebase(&session(&repo, &worktree)).await.unwrap();
+    let rebased = git::rebase(&session(&repo, &worktree)).await.unwrap();
+    let tip = rebased.commit;
+    assert_eq!(rebased.onto, base_tip.trim());
 
     assert_eq!(run_git(tree, &["rev-parse", "HEAD"]).trim(), tip);
     assert_eq!(
