@@ -23,6 +23,14 @@ pub enum EngineError {
     /// The request conflicts with the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// The state refuses this operation for a reason a client acts on by its code, naming the
+    /// files concerned when there are any (409): `merge_conflict`, `checkout_dirty`, `checkout_busy`.
+    #[error("{message}")]
+    Refused {
+        code: &'static str,
+        message: String,
+        files: Vec<String>,
+    },
     /// The Docker Engine cannot be reached (503).
     #[error("{message}")]
     Unavailable {
@@ -56,6 +64,22 @@ impl EngineError {
         }
     }
 
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        EngineError::Refused {
+            code,
+            message: message.into(),
+            files: Vec::new(),
+        }
+    }
+
+    /// The files a refusal names (conflicting, or with uncommitted changes in the way).
+    pub fn files(&self) -> &[String] {
+        match self {
+            EngineError::Refused { files, .. } => files,
+            _ => &[],
+        }
+    }
+
     pub fn unexpected(message: impl Into<String>) -> Self {
         EngineError::Unexpected(anyhow::anyhow!(message.into()))
     }
@@ -64,7 +88,9 @@ impl EngineError {
     pub fn code(&self) -> &'static str {
         match self {
             EngineError::NotFound { .. } => "not_found",
-            EngineError::BadRequest { code, .. } | EngineError::Invalid { code, .. } => code,
+            EngineError::BadRequest { code, .. }
+            | EngineError::Invalid { code, .. }
+            | EngineError::Refused { code, .. } => code,
             EngineError::Conflict(_) => "conflict",
             EngineError::Unavailable { .. } => "docker_unavailable",
             EngineError::Unexpected(_) => "internal",
@@ -106,6 +132,25 @@ impl From<GitError> for EngineError {
                 EngineError::bad_request("empty_commit_message", error.to_string())
             }
             GitError::NothingToCommit => EngineError::Conflict(error.to_string()),
+            GitError::MergeConflict(ref files) => EngineError::Refused {
+                code: "merge_conflict",
+                message: error.to_string(),
+                files: files.clone(),
+            },
+            GitError::CheckoutDirty(ref files) => EngineError::Refused {
+                code: "checkout_dirty",
+                message: error.to_string(),
+                files: files.clone(),
+            },
+            GitError::BaseMoved(_) => EngineError::refused("base_moved", error.to_string()),
+            GitError::BaseMissing(_) => EngineError::refused("base_missing", error.to_string()),
+            GitError::NothingToMerge => EngineError::refused("nothing_to_merge", error.to_string()),
+            GitError::NotOnSessionBranch { .. } => {
+                EngineError::refused("not_on_session_branch", error.to_string())
+            }
+            GitError::InvalidRemote(_) => {
+                EngineError::bad_request("invalid_remote", error.to_string())
+            }
             other => EngineError::invalid("git_failed", other.to_string()),
         }
     }

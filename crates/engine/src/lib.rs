@@ -16,6 +16,7 @@ pub mod images;
 pub mod model_proxy;
 mod projects;
 mod reconcile;
+mod review;
 pub mod runtime;
 mod sessions;
 mod tools;
@@ -30,6 +31,7 @@ pub use git_ops::{
 };
 pub use images::ImageBuildRequest;
 pub use projects::{ProjectChanges, ProjectInput};
+pub use review::{DEFAULT_REMOTE, MergeOutcome, MergeStrategy, Pushed, ReviewFile, SessionReview};
 pub use sessions::{SessionChanges, SessionInput};
 pub use tools::{
     ACTING_TOOLS, DelegateTask, Delegated, MAX_DELEGATION_DEPTH, MAX_READ_BYTES, ProjectFile,

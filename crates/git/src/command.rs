@@ -9,7 +9,7 @@
 //! a second wall.
 
 use std::ffi::{OsStr, OsString};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use tokio::process::Command;
@@ -62,6 +62,11 @@ pub(crate) struct Git<'a> {
     config: Vec<String>,
     /// Set for commands that receive user-supplied paths, so `*` or `:(...)` are never patterns.
     literal_pathspecs: bool,
+    /// An index file of the platform's own, so a command can stage a snapshot without touching
+    /// the checkout's index.
+    index_file: Option<PathBuf>,
+    /// Variables set for this command only (a replayed commit's author and date, the transport of a push).
+    envs: Vec<(&'static str, String)>,
 }
 
 impl<'a> Git<'a> {
@@ -71,6 +76,8 @@ impl<'a> Git<'a> {
             checkout,
             config: Vec::new(),
             literal_pathspecs: false,
+            index_file: None,
+            envs: Vec::new(),
         }
     }
 
@@ -81,6 +88,16 @@ impl<'a> Git<'a> {
 
     pub fn literal_pathspecs(mut self) -> Self {
         self.literal_pathspecs = true;
+        self
+    }
+
+    pub fn index_file(mut self, path: &Path) -> Self {
+        self.index_file = Some(path.to_path_buf());
+        self
+    }
+
+    pub fn env(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.envs.push((key, value.into()));
         self
     }
 
@@ -144,6 +161,12 @@ impl<'a> Git<'a> {
             .env("GIT_DIR", self.checkout.git_dir())
             .env("GIT_COMMON_DIR", self.checkout.git_dir())
             .env("GIT_WORK_TREE", self.checkout.work_tree());
+        if let Some(index_file) = &self.index_file {
+            command.env("GIT_INDEX_FILE", index_file);
+        }
+        for (key, value) in &self.envs {
+            command.env(key, value);
+        }
         let output = command.output().await.map_err(GitError::GitMissing)?;
         let code = output.status.code().unwrap_or(-1);
         if accepted.contains(&code) {

@@ -29,6 +29,35 @@ pub enum GitError {
     #[error("nothing is staged, so there is nothing to commit; stage the files to commit first")]
     NothingToCommit,
 
+    #[error("the merge would conflict in {}; rebase the session onto its base and resolve them there", .0.join(", "))]
+    MergeConflict(Vec<String>),
+
+    #[error("the merge would overwrite uncommitted changes in the main checkout to {}; commit or stash them first", .0.join(", "))]
+    CheckoutDirty(Vec<String>),
+
+    #[error(
+        "the base branch `{0}` moved while the merge was prepared; review the session again and retry"
+    )]
+    BaseMoved(String),
+
+    #[error(
+        "the base branch `{0}` does not exist in the project any more; recreate it, or push the session's branch instead"
+    )]
+    BaseMissing(String),
+
+    #[error(
+        "the session's worktree is on `{found}`, not on its branch `{expected}`; check out `{expected}` in it first"
+    )]
+    NotOnSessionBranch { expected: String, found: String },
+
+    #[error("the session has nothing its base does not already have; there is nothing to merge")]
+    NothingToMerge,
+
+    #[error(
+        "`{0}` is not a remote of the project; add it with `git remote add`, or name one that exists"
+    )]
+    InvalidRemote(String),
+
     #[error("`{command}` failed: {stderr}")]
     CommandFailed { command: String, stderr: String },
 

@@ -15,6 +15,7 @@ mod error;
 mod guard;
 mod paths;
 mod repository;
+mod review;
 mod status;
 mod worktree;
 
@@ -24,6 +25,10 @@ pub use error::GitError;
 pub use guard::{SettingsSnapshot, remove_redirects, restore_settings, snapshot_settings};
 pub use paths::resolve_inside;
 pub use repository::{Checkout, init_repository, is_repository};
+pub use review::{
+    MergeStrategy, Merged, Pushed, Rebased, Review, ReviewFile, SessionBranch, compare_url,
+    delete_merged_branch, merge, push, rebase, review, review_diff, uncommitted_files,
+};
 pub use status::{FileState, FileStatus, Status, status};
 pub use worktree::{
     DISPOSABLE_DIRS, Finish, SessionTree, WORKTREES_DIR, Worktree, create_worktree,

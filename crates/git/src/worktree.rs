@@ -369,7 +369,7 @@ fn split_nul(bytes: &[u8]) -> Vec<String> {
 }
 
 /// Commits everything uncommitted in the worktree onto whatever it has checked out.
-async fn commit_uncommitted_work(
+pub(crate) async fn commit_uncommitted_work(
     checkout: &Checkout,
     branch: &BranchName,
 ) -> Result<bool, GitError> {
@@ -389,7 +389,7 @@ async fn commit_uncommitted_work(
 
 /// Fetches the session's branches (and a detached `HEAD`) into the project: the session branch
 /// as itself, any other tip that no branch of the project holds on a new branch. Returns those.
-async fn import_branches(
+pub(crate) async fn import_branches(
     main: &Checkout,
     git_dir: &Path,
     branch: &BranchName,

@@ -14,6 +14,7 @@ pub struct ApiError {
     code: String,
     message: String,
     remediation: Option<String>,
+    files: Option<Vec<String>>,
 }
 
 impl ApiError {
@@ -23,6 +24,7 @@ impl ApiError {
             code: code.to_owned(),
             message: message.into(),
             remediation: None,
+            files: None,
         }
     }
 
@@ -68,7 +70,7 @@ impl From<EngineError> for ApiError {
             EngineError::NotFound { .. } => StatusCode::NOT_FOUND,
             EngineError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             EngineError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            EngineError::Conflict(_) => StatusCode::CONFLICT,
+            EngineError::Conflict(_) | EngineError::Refused { .. } => StatusCode::CONFLICT,
             EngineError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             EngineError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
@@ -84,6 +86,7 @@ impl From<EngineError> for ApiError {
             code: error.code().to_owned(),
             message,
             remediation: error.remediation().map(str::to_owned),
+            files: Some(error.files().to_vec()).filter(|files| !files.is_empty()),
         }
     }
 }
@@ -132,6 +135,7 @@ impl IntoResponse for ApiError {
             error: self.message,
             code: self.code,
             remediation: self.remediation,
+            files: self.files,
         };
         (self.status, Json(body)).into_response()
     }

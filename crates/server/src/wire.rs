@@ -27,6 +27,10 @@ pub struct ErrorBody {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[ts(optional)]
     pub remediation: Option<String>,
+    /// The files a refusal concerns (`merge_conflict`, `checkout_dirty`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub files: Option<Vec<String>>,
 }
 
 #[derive(Serialize, TS, ToSchema)]

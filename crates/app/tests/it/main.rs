@@ -15,6 +15,7 @@ mod mcp;
 mod openapi;
 mod platform_image;
 mod proxy;
+mod review;
 mod scripts;
 mod support;
 mod turn_scenarios;

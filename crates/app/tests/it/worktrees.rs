@@ -41,7 +41,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-async fn local_app(model_url: String) -> TestApp {
+pub async fn local_app(model_url: String) -> TestApp {
     TestApp::spawn_with(Options {
         model_url: Some(model_url),
         ..Options::default()
@@ -50,7 +50,7 @@ async fn local_app(model_url: String) -> TestApp {
 }
 
 /// Sends one message over REST and waits for its turn to end.
-async fn turn(app: &TestApp, session: &Value, content: &str) -> Value {
+pub async fn turn(app: &TestApp, session: &Value, content: &str) -> Value {
     let id = session["id"].as_str().unwrap();
     let mut ws = app.ws().await;
     let (status, body) = app
@@ -65,7 +65,7 @@ async fn turn(app: &TestApp, session: &Value, content: &str) -> Value {
     app.session(id).await
 }
 
-fn id8(session: &Value) -> String {
+pub fn id8(session: &Value) -> String {
     session["id"].as_str().unwrap()[..8].to_owned()
 }
 

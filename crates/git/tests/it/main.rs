@@ -3,5 +3,6 @@
 mod operations;
 mod paths;
 mod repository;
+mod review;
 mod support;
 mod worktrees;

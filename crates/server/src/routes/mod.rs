@@ -8,6 +8,7 @@ pub(crate) mod git;
 pub(crate) mod health;
 pub(crate) mod images;
 pub(crate) mod projects;
+pub(crate) mod review;
 pub(crate) mod sessions;
 pub(crate) mod usage;
 
@@ -69,6 +70,11 @@ fn token_routes() -> RouteList {
         )
         .route("/api/sessions/{id}/stop", post(sessions::stop))
         .route("/api/sessions/{id}/usage", get(usage::show))
+        .route("/api/sessions/{id}/review", get(review::show))
+        .route("/api/sessions/{id}/review/diff", get(review::diff))
+        .route("/api/sessions/{id}/merge", post(review::merge))
+        .route("/api/sessions/{id}/rebase", post(review::rebase))
+        .route("/api/sessions/{id}/push", post(review::push))
         .route("/api/git/status/{id}", get(git::status))
         .route("/api/git/diff/{id}", get(git::diff))
         .route("/api/git/branches/{id}", get(git::branches))

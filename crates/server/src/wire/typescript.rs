@@ -4,7 +4,7 @@
 //! `AGENTYARD_WRITE_WIRE_TYPES=1` (or `bash scripts/gen-wire-types.sh`) to rewrite them.
 
 use super::*;
-use crate::routes::{git, images};
+use crate::routes::{git, images, review};
 use std::path::{Path, PathBuf};
 use ts_rs::{Config, TS};
 
@@ -47,6 +47,14 @@ fn declarations() -> Vec<(PathBuf, String)> {
         render::<git::BranchBody>(),
         render::<git::CommitLogBody>(),
         render::<git::CommittedBody>(),
+        render::<review::ReviewBody>(),
+        render::<review::ReviewFileBody>(),
+        render::<review::ReviewDiffBody>(),
+        render::<review::MergeBody>(),
+        render::<review::MergedBody>(),
+        render::<review::RebasedBody>(),
+        render::<review::PushBody>(),
+        render::<review::PushedBody>(),
         render::<images::ImageBody>(),
         render::<images::CreateImage>(),
         render::<images::BuildStarted>(),
