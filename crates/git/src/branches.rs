@@ -102,6 +102,32 @@ fn parse_log(text: &str) -> Vec<Commit> {
 /// has, is checked out as a local branch that tracks it, as `git checkout` would.
 pub async fn checkout(work: &Checkout, branch: &BranchName) -> Result<(), GitError> {
     require_repository(work).await?;
+    let before = head_commit(work).await?;
+    switch(work, branch).await?;
+    let after = head_commit(work).await?;
+    if let (Some(before), Some(after)) = (before, after) {
+        let changed = Git::at(work)
+            .run([
+                "diff",
+                "--name-only",
+                "--no-renames",
+                "-z",
+                &before,
+                &after,
+                "--",
+            ])
+            .await?;
+        let changed = String::from_utf8_lossy(&changed)
+            .split('\0')
+            .filter(|path| !path.is_empty())
+            .map(str::to_owned)
+            .collect();
+        crate::ownership::give_back(work, &changed).await?;
+    }
+    Ok(())
+}
+
+async fn switch(work: &Checkout, branch: &BranchName) -> Result<(), GitError> {
     let git = Git::at(work);
     if reference_exists(&git, &format!("refs/heads/{branch}")).await? {
         git.run(["checkout", "--quiet", branch.as_str(), "--"])

@@ -13,6 +13,7 @@ mod changes;
 mod command;
 mod error;
 mod guard;
+mod ownership;
 mod paths;
 mod repository;
 mod review;

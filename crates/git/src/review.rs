@@ -298,6 +298,11 @@ pub async fn rebase(session: &SessionBranch<'_>) -> Result<Rebased, GitError> {
     .await?;
     git.run(["read-tree", "-m", "-u", &work.snapshot, &tip])
         .await?;
+    crate::ownership::give_back(
+        worktree,
+        &changed_paths(worktree, &work.snapshot, &tip).await?,
+    )
+    .await?;
     if session.base_branch != session.branch.as_str() {
         git.run([
             "update-ref",
@@ -644,7 +649,8 @@ async fn update_checkout(main: &Checkout, old: &str, new: &str) -> Result<(), Gi
     // Stale stat information would make an unchanged file look modified to `read-tree`.
     git.run_accepting(["update-index", "-q", "--refresh"], &[0, 1])
         .await?;
-    git.run(["read-tree", "-m", "-u", old, new]).await.map(drop)
+    git.run(["read-tree", "-m", "-u", old, new]).await?;
+    crate::ownership::give_back(main, &changed_paths(main, old, new).await?).await
 }
 
 async fn tree_of(checkout: &Checkout, commit: &str) -> Result<String, GitError> {

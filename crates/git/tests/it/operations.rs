@@ -239,3 +239,28 @@ async fn hooks_in_the_repository_never_run() {
     git::commit(&repo.checkout(), "no hook").await.unwrap();
     assert!(!marker.exists());
 }
+
+#[tokio::test]
+async fn files_a_checkout_writes_belong_to_the_work_trees_owner() {
+    // The platform may run as root; a project belongs to its user, who must keep owning its files.
+    use std::os::unix::fs::MetadataExt;
+    let repo = TestRepo::new().await;
+    repo.git(&["checkout", "--quiet", "-b", "feature"]);
+    repo.commit_file("src/new.txt", "new");
+    repo.git(&["checkout", "--quiet", "main"]);
+    let chown = std::process::Command::new("chown")
+        .args(["-R", "4321:4322"])
+        .arg(&repo.path)
+        .status()
+        .unwrap();
+    assert!(chown.success());
+
+    git::checkout(&repo.checkout(), &BranchName::parse("feature").unwrap())
+        .await
+        .unwrap();
+
+    for path in ["src", "src/new.txt", ".git/index"] {
+        let metadata = std::fs::symlink_metadata(repo.path.join(path)).unwrap();
+        assert_eq!((metadata.uid(), metadata.gid()), (4321, 4322), "{path}");
+    }
+}
