@@ -33,6 +33,8 @@ function session(overrides: Partial<Session>): Session {
     mode: 'execute',
     worktree_path: null,
     branch: null,
+    base_branch: null,
+    kept_path: null,
     docker_image: null,
     image: null,
     cc_session_id: null,

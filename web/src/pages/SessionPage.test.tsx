@@ -12,6 +12,8 @@ const session: Session = {
   mode: 'ask',
   worktree_path: null,
   branch: null,
+  base_branch: null,
+  kept_path: null,
   docker_image: null,
   image: 'claude-agent-base',
   cc_session_id: null,
