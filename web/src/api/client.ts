@@ -11,6 +11,7 @@ export class ApiRequestError extends Error implements ApiError {
   readonly error: string;
   readonly code: string;
   readonly remediation?: string;
+  readonly files?: string[];
 
   constructor(status: number, body: ApiError) {
     super(body.error);
@@ -19,6 +20,7 @@ export class ApiRequestError extends Error implements ApiError {
     this.error = body.error;
     this.code = body.code;
     this.remediation = body.remediation;
+    this.files = body.files;
   }
 }
 
@@ -64,6 +66,10 @@ function isApiError(value: unknown): value is ApiError {
   );
 }
 
+function isStringList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
+}
+
 /**
  * Reads a failed response into an `ApiRequestError`. The platform always answers with the
  * docs/api.md error body, but a proxy or a crashed server may not, so anything else still becomes a
@@ -82,6 +88,7 @@ export async function errorFromResponse(response: Response): Promise<ApiRequestE
       error: body.error,
       code: typeof body.code === 'string' ? body.code : `http_${response.status}`,
       remediation: typeof body.remediation === 'string' ? body.remediation : undefined,
+      files: isStringList(body.files) ? body.files : undefined,
     });
   }
   const fallback = text.trim() || response.statusText || 'The request failed';
@@ -158,7 +165,7 @@ export function createApiClient(options: ApiClientOptions): ApiClient {
 /** A readable message for anything a catch block may hold. */
 export function describeError(error: unknown): ApiError {
   if (error instanceof ApiRequestError) {
-    return { error: error.error, code: error.code, remediation: error.remediation };
+    return { error: error.error, code: error.code, remediation: error.remediation, files: error.files };
   }
   if (error instanceof Error) return { error: error.message, code: 'unexpected' };
   return { error: String(error), code: 'unexpected' };

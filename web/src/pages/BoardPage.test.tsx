@@ -1,6 +1,6 @@
-import { act, fireEvent, screen, within } from '@testing-library/react';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
-import type { Agent, Project, Session } from '../api/wire';
+import type { Agent, Project, Review, Session } from '../api/wire';
 import { renderApp } from '../test/render';
 
 const project: Project = {
@@ -45,13 +45,43 @@ const session: Session = {
   updated_at: '2025-01-01T00:00:00Z',
 };
 
-function renderBoard() {
-  return renderApp('/projects/p1', {
+const review: Review = {
+  branch: 'session/abcd1234',
+  base: 'main',
+  ahead: 2,
+  behind: 1,
+  uncommitted: 0,
+  files: [
+    { path: 'src/login.ts', status: 'modified', additions: 10, deletions: 3 },
+    { path: 'src/login.test.ts', status: 'added', additions: 5, deletions: 0 },
+  ],
+  conflicts: ['src/login.ts'],
+  mergeable: true,
+};
+
+/** A minimal DataTransfer: jsdom has none. */
+function dataTransfer() {
+  const data = new Map<string, string>();
+  return {
+    setData: (type: string, value: string) => data.set(type, value),
+    getData: (type: string) => data.get(type) ?? '',
+    get types() {
+      return [...data.keys()];
+    },
+    effectAllowed: 'all',
+  };
+}
+
+function renderBoard(listed: Session = session, reviews: Review[] = [review]) {
+  let reviewCalls = 0;
+  const view = renderApp('/projects/p1', {
     'GET /api/projects/p1': () => ({ body: project }),
-    'GET /api/sessions': (_, url) => ({ body: url.searchParams.get('project_id') === 'p1' ? [session] : [] }),
+    'GET /api/sessions': (_, url) => ({ body: url.searchParams.get('project_id') === 'p1' ? [listed] : [] }),
+    'GET /api/sessions/s1/review': () => ({ body: reviews[Math.min(reviewCalls++, reviews.length - 1)] }),
     'GET /api/agents': () => ({ body: [agent] }),
-    'PATCH /api/sessions/s1/status': (body) => ({ body: { ...session, ...(body as object) } }),
+    'PATCH /api/sessions/s1/status': (body) => ({ body: { ...listed, ...(body as object) } }),
   });
+  return { ...view, reviewCalls: () => reviewCalls };
 }
 
 describe('session board', () => {
@@ -79,6 +109,61 @@ describe('session board', () => {
     const patch = fetch.mock.calls.find(([, init]) => init?.method === 'PATCH');
     expect(patch?.[0]).toBe('/api/sessions/s1/status');
     expect(patch?.[1]?.body).toBe('{"status":"review"}');
+  });
+
+  it('shows the review of a card waiting in Review, and refreshes it when a turn ends', async () => {
+    const { socket } = renderBoard({ ...session, status: 'review' }, [
+      review,
+      { ...review, conflicts: [], ahead: 3 },
+    ]);
+    const summary = await screen.findByTestId('card-review');
+    expect(within(summary).getByText('+15')).toBeTruthy();
+    expect(within(summary).getByText('−3')).toBeTruthy();
+    expect(within(summary).getByText('2 files')).toBeTruthy();
+    expect(within(summary).getByText('2 ahead, 1 behind main')).toBeTruthy();
+    expect(within(summary).getByText('1 conflict')).toBeTruthy();
+
+    act(() => socket.emit({ type: 'chat:done', sessionId: 's1', messageId: 'm9', cost: null, interrupted: false }));
+    expect(await within(summary).findByText('3 ahead, 1 behind main')).toBeTruthy();
+    expect(within(summary).queryByText('1 conflict')).toBeNull();
+  });
+
+  it('shows no review for a session without a branch, nor for a backlog card', async () => {
+    const { reviewCalls } = renderBoard({ ...session, status: 'review', branch: null });
+    await screen.findByText('Fix the login bug');
+    expect(screen.queryByTestId('card-review')).toBeNull();
+    expect(reviewCalls()).toBe(0);
+  });
+
+  it('moves a card dropped on another column', async () => {
+    const { fetch } = renderBoard();
+    const card = (await screen.findByText('Fix the login bug')).closest('li');
+    if (!card) throw new Error('no card');
+    const transfer = dataTransfer();
+    fireEvent.dragStart(card, { dataTransfer: transfer });
+    const done = screen.getByTestId('column-done');
+    fireEvent.dragOver(done, { dataTransfer: transfer });
+    fireEvent.drop(done, { dataTransfer: transfer });
+
+    expect(await within(done).findByText('Fix the login bug')).toBeTruthy();
+    const patch = fetch.mock.calls.find(([, init]) => init?.method === 'PATCH');
+    expect(patch?.[1]?.body).toBe('{"status":"done"}');
+  });
+
+  it('moves a focused card with the arrow keys and announces the move', async () => {
+    const { fetch } = renderBoard();
+    const card = (await screen.findByText('Fix the login bug')).closest('li');
+    if (!card) throw new Error('no card');
+    card.focus();
+    fireEvent.keyDown(card, { key: 'ArrowLeft' });
+    fireEvent.keyDown(card, { key: 'ArrowRight' });
+
+    const inProgress = screen.getByTestId('column-in_progress');
+    expect(await within(inProgress).findByText('Fix the login bug')).toBeTruthy();
+    expect(screen.getByTestId('board-announcement').textContent).toBe('Moved Fix the login bug to In progress.');
+    const patches = fetch.mock.calls.filter(([, init]) => init?.method === 'PATCH');
+    expect(patches.map(([, init]) => init?.body)).toEqual(['{"status":"in_progress"}']);
+    await waitFor(() => expect(document.activeElement?.getAttribute('data-session-card')).toBe('s1'));
   });
 
   it('follows session updates pushed over the socket', async () => {

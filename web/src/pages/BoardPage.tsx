@@ -1,8 +1,9 @@
-// A project's session board: four workflow columns, cards that move by buttons or by drag and
-// drop (PATCH /api/sessions/{id}/status), live updates from `session:updated`, and the form that
-// creates a session.
+// A project's session board: four workflow columns, cards that move by buttons, arrow keys or
+// drag and drop (PATCH /api/sessions/{id}/status, each move announced in a live region), live
+// updates from `session:updated`, the review summary of cards waiting in In progress and Review,
+// and the form that creates a session.
 
-import { useState, type DragEvent, type FormEvent } from 'react';
+import { useEffect, useState, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { describeError, useApi } from '../api/client';
 import { useReconnect, useSocketEvents } from '../api/socket';
@@ -10,6 +11,7 @@ import type { Agent, ApiError, CreateSession, Project, Session, SessionMode, Ses
 import { ErrorNote } from '../components/ErrorNote';
 import { modeLabels, modes, runStateLabels, statusLabels, statuses } from '../format';
 import { useResource } from '../useResource';
+import { fileCount, useReview } from '../useReview';
 
 const DRAG_TYPE = 'application/x-agentyard-session';
 
@@ -24,6 +26,15 @@ export function BoardPage() {
   const agents = useResource(() => api.get<Agent[]>('/api/agents'), [api]);
   const [moveError, setMoveError] = useState<ApiError | null>(null);
   const [dropTarget, setDropTarget] = useState<SessionStatus | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+  // A card moved by the keyboard lands in another column as a new element; focus follows it.
+  const [focusAfterMove, setFocusAfterMove] = useState<string | null>(null);
+
+  useEffect(() => {
+    if (!focusAfterMove) return;
+    document.querySelector<HTMLElement>(`[data-session-card="${focusAfterMove}"]`)?.focus();
+    setFocusAfterMove(null);
+  }, [focusAfterMove, sessions.data]);
 
   const upsert = (session: Session) =>
     sessions.set((list) => {
@@ -38,11 +49,13 @@ export function BoardPage() {
   });
   useReconnect(sessions.reload);
 
-  async function move(session: Session, status: SessionStatus) {
+  async function move(session: Session, status: SessionStatus, keepFocus = false) {
     if (session.status === status) return;
     try {
       upsert(await api.patch<Session>(`/api/sessions/${session.id}/status`, { status }));
       setMoveError(null);
+      setAnnouncement(`Moved ${session.title || 'session'} to ${statusLabels[status]}.`);
+      if (keepFocus) setFocusAfterMove(session.id);
     } catch (failure) {
       setMoveError(describeError(failure));
     }
@@ -67,6 +80,12 @@ export function BoardPage() {
       {project.data?.description && <p>{project.data.description}</p>}
       <ErrorNote error={project.error ?? sessions.error} />
       <ErrorNote error={moveError} onDismiss={() => setMoveError(null)} />
+      <p className="visually-hidden" aria-live="polite" data-testid="board-announcement">
+        {announcement}
+      </p>
+      <p className="hint" id="card-keys-hint">
+        Drag a card to another column, or focus it and press the left or right arrow key.
+      </p>
       <CreateSessionForm projectId={projectId} agents={agents.data ?? []} onCreated={upsert} />
       <div className="board">
         {statuses.map((status) => {
@@ -95,7 +114,7 @@ export function BoardPage() {
                     key={session.id}
                     session={session}
                     agentName={agentName(session.agent_id)}
-                    onMove={(target) => move(session, target)}
+                    onMove={(target, keepFocus) => move(session, target, keepFocus)}
                   />
                 ))}
               </ul>
@@ -110,14 +129,32 @@ export function BoardPage() {
 type SessionCardProps = {
   session: Session;
   agentName: string;
-  onMove: (status: SessionStatus) => void;
+  /** `keepFocus` when the keyboard moved the card, so focus follows it to its new column. */
+  onMove: (status: SessionStatus, keepFocus?: boolean) => void;
 };
 
+/** Columns whose cards show their review: work under way, and work waiting to be merged. */
+const reviewedStatuses: SessionStatus[] = ['in_progress', 'review'];
+
 function SessionCard({ session, agentName, onMove }: SessionCardProps) {
+  function keyDown(event: KeyboardEvent<HTMLLIElement>) {
+    // Only the card itself: arrow keys inside its links and buttons keep their usual meaning.
+    if (event.target !== event.currentTarget) return;
+    const offset = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    const target = statuses[statuses.indexOf(session.status) + offset];
+    if (offset === 0 || !target) return;
+    event.preventDefault();
+    onMove(target, true);
+  }
+
   return (
     <li
       className="card session-card"
       draggable
+      tabIndex={0}
+      data-session-card={session.id}
+      aria-describedby="card-keys-hint"
+      onKeyDown={keyDown}
       onDragStart={(event) => {
         event.dataTransfer.setData(DRAG_TYPE, session.id);
         event.dataTransfer.effectAllowed = 'move';
@@ -133,6 +170,7 @@ function SessionCard({ session, agentName, onMove }: SessionCardProps) {
         <span className={`badge run-${session.run_state}`}>{runStateLabels[session.run_state]}</span>
         {session.branch && <span className="badge branch">{session.branch}</span>}
       </p>
+      {session.branch && reviewedStatuses.includes(session.status) && <CardReview sessionId={session.id} />}
       <div className="move-buttons" role="group" aria-label={`Move ${session.title || 'session'}`}>
         {statuses
           .filter((status) => status !== session.status)
@@ -149,6 +187,30 @@ function SessionCard({ session, agentName, onMove }: SessionCardProps) {
           ))}
       </div>
     </li>
+  );
+}
+
+/** The size of a session's work and whether it merges cleanly; nothing for a main-checkout session. */
+function CardReview({ sessionId }: { sessionId: string }) {
+  const review = useReview(sessionId).data;
+  if (!review?.branch) return null;
+  const additions = review.files.reduce((sum, file) => sum + file.additions, 0);
+  const deletions = review.files.reduce((sum, file) => sum + file.deletions, 0);
+  return (
+    <p className="card-review" data-testid="card-review">
+      <span className="diffstat">
+        <span className="added">+{additions}</span> <span className="deleted">−{deletions}</span>
+      </span>
+      <span>{fileCount(review.files.length)}</span>
+      <span>
+        {review.ahead} ahead, {review.behind} behind {review.base ?? 'the base'}
+      </span>
+      {review.conflicts.length > 0 && (
+        <span className="badge conflict" title={`Conflicts with ${review.base ?? 'the base'}: ${review.conflicts.join(', ')}`}>
+          {review.conflicts.length} {review.conflicts.length === 1 ? 'conflict' : 'conflicts'}
+        </span>
+      )}
+    </p>
   );
 }
 

@@ -1,7 +1,7 @@
-// One session: its chat (history, then live over the WebSocket) beside the Source Control panel
-// of the session's effective work path.
+// One session, in two tabs: its chat (history, then live over the WebSocket) beside the Source
+// Control panel of the session's effective work path, and the Review of its work against its base.
 
-import { useCallback, useEffect, useReducer, useRef, useState } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { chatReducer, initialChatState } from '../api/chat';
 import { describeError, useApi } from '../api/client';
@@ -9,6 +9,7 @@ import { useReconnect, useSocket, useSocketEvents } from '../api/socket';
 import type { ApiError, Message, SendMessageAccepted, Session, SessionMode, SessionUsage } from '../api/wire';
 import { ChatPanel } from '../components/ChatPanel';
 import { ErrorNote } from '../components/ErrorNote';
+import { ReviewPanel } from '../components/ReviewPanel';
 import { SourceControl } from '../components/SourceControl';
 import { formatCost, modeLabels, modes, runStateLabels, statusLabels } from '../format';
 
@@ -27,6 +28,7 @@ function SessionView({ sessionId }: { sessionId: string }) {
   const [gitRefresh, setGitRefresh] = useState(0);
   const [usage, setUsage] = useState<SessionUsage | null>(null);
   const nextLocalId = useRef(0);
+  const [tab, setTab] = useState<Tab>('chat');
 
   const loadHistory = useCallback(() => {
     api.get<Message[]>(`/api/sessions/${sessionId}/messages`).then(
@@ -159,7 +161,9 @@ function SessionView({ sessionId }: { sessionId: string }) {
       </header>
       <ErrorNote error={loadError} />
       <ErrorNote error={actionError} onDismiss={() => setActionError(null)} />
-      <div className="session-layout">
+      <Tabs current={tab} onChange={setTab} />
+      {/* The chat stays mounted behind the Review tab, so a draft message survives a look at the diff. */}
+      <div className="session-layout" role="tabpanel" id="tabpanel-chat" aria-labelledby="tab-chat" hidden={tab !== 'chat'}>
         <ChatPanel
           state={state}
           onSend={send}
@@ -169,7 +173,49 @@ function SessionView({ sessionId }: { sessionId: string }) {
         />
         {session && <SourceControl projectId={session.project_id} sessionId={sessionId} refreshKey={gitRefresh} />}
       </div>
+      {tab === 'review' && (
+        <div role="tabpanel" id="tabpanel-review" aria-labelledby="tab-review">
+          {session && <ReviewPanel session={session} onMessageSent={loadHistory} />}
+        </div>
+      )}
     </section>
+  );
+}
+
+type Tab = 'chat' | 'review';
+const tabs: { id: Tab; label: string }[] = [
+  { id: 'chat', label: 'Chat' },
+  { id: 'review', label: 'Review' },
+];
+
+/** The session's tabs, with the arrow keys moving between them as the ARIA tabs pattern says. */
+function Tabs({ current, onChange }: { current: Tab; onChange: (tab: Tab) => void }) {
+  function keyDown(event: KeyboardEvent<HTMLDivElement>) {
+    const offset = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+    if (offset === 0) return;
+    event.preventDefault();
+    const index = (tabs.findIndex((tab) => tab.id === current) + offset + tabs.length) % tabs.length;
+    onChange(tabs[index].id);
+    document.getElementById(`tab-${tabs[index].id}`)?.focus();
+  }
+
+  return (
+    <div className="tabs" role="tablist" aria-label="Session views" onKeyDown={keyDown}>
+      {tabs.map((tab) => (
+        <button
+          key={tab.id}
+          type="button"
+          role="tab"
+          id={`tab-${tab.id}`}
+          aria-selected={current === tab.id}
+          aria-controls={`tabpanel-${tab.id}`}
+          tabIndex={current === tab.id ? 0 : -1}
+          onClick={() => onChange(tab.id)}
+        >
+          {tab.label}
+        </button>
+      ))}
+    </div>
   );
 }
 
