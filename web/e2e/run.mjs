@@ -146,6 +146,24 @@ async function main() {
             { type: 'text', text: 'I wrote hello.txt for you.' },
           ],
         },
+        {
+          when: 'write the feature',
+          steps: [
+            { type: 'tool_use', name: 'Write', input: { file_path: 'feature.txt', content: 'first line\n' } },
+            { type: 'text', text: 'I wrote feature.txt.' },
+          ],
+        },
+        {
+          when: 'Please add a second line',
+          steps: [
+            {
+              type: 'tool_use',
+              name: 'Write',
+              input: { file_path: 'feature.txt', content: 'first line\nsecond line\n' },
+            },
+            { type: 'text', text: 'I added the second line.' },
+          ],
+        },
       ],
     }),
   );
@@ -304,6 +322,54 @@ async function walk(context, base, loginUrl, token) {
     const chat = page.getByRole('region', { name: 'Chat' });
     await chat.getByText('I wrote hello.txt for you.').waitFor();
     await chat.locator('details.tool-card', { hasText: 'Write' }).first().waitFor();
+  });
+
+  // A second writer while "Write hello" holds the main checkout: it works in a worktree of its
+  // own, and its work comes back through the Review tab.
+  await run('a second session works in its own worktree', async () => {
+    await page.getByRole('link', { name: 'Back to board' }).click();
+    await page.locator('#session-title').fill('Add a feature');
+    await page.getByRole('button', { name: 'New session' }).click();
+    await page.getByRole('link', { name: 'Add a feature' }).click();
+    await page.getByRole('heading', { name: 'Add a feature' }).waitFor();
+    await page.locator('#chat-input').fill('Please write the feature');
+    await page.locator('#chat-input').press('Enter');
+    const chat = page.getByRole('region', { name: 'Chat' });
+    await chat.getByText('I wrote feature.txt.').waitFor({ timeout: TURN_TIMEOUT_MS });
+    await chat.getByText(/Turn cost/).waitFor({ timeout: TURN_TIMEOUT_MS });
+    await page.locator('.badge.branch').waitFor();
+  });
+
+  await run('review the diff and send a line comment to the agent', async () => {
+    await page.getByRole('tab', { name: 'Review' }).click();
+    const review = page.locator('section.review');
+    await review.getByRole('button', { name: 'feature.txt', exact: true }).click();
+    await review.getByLabel('Diff of feature.txt').waitFor();
+    await review.getByRole('button', { name: /^Comment on feature\.txt/ }).first().click();
+    await review.getByLabel(/Your comment on feature\.txt/).fill('Please add a second line here.');
+    await review.getByRole('button', { name: 'Add comment' }).click();
+    await shoot(page, 'review');
+    await review.getByRole('button', { name: 'Request changes (1)' }).click();
+    await page.getByRole('tab', { name: 'Chat' }).click();
+    const chat = page.getByRole('region', { name: 'Chat' });
+    await chat.getByText('I added the second line.').waitFor({ timeout: TURN_TIMEOUT_MS });
+    await chat.getByText(/Turn cost/).nth(1).waitFor({ timeout: TURN_TIMEOUT_MS });
+  });
+
+  await run('merge the reviewed work into main with one click', async () => {
+    await page.getByRole('tab', { name: 'Review' }).click();
+    const review = page.locator('section.review');
+    await review.getByRole('button', { name: 'feature.txt', exact: true }).click();
+    await review.getByLabel('Diff of feature.txt').getByText('second line').waitFor();
+    await review.getByRole('button', { name: 'Merge into main' }).click();
+    await review.getByText(/Merged session\/\S+ into main as/).waitFor();
+    await shoot(page, 'review-merged');
+    const files = await page.evaluate(async () => {
+      const projects = await (await fetch('/api/projects')).json();
+      const status = await (await fetch(`/api/git/log/${projects[0].id}?limit=1`)).json();
+      return status[0].message;
+    });
+    if (!/Add a feature/.test(files)) throw new Error(`main's last commit is not the merge: ${files}`);
   });
 
   await run('move the card to done', async () => {

@@ -30,9 +30,11 @@ export function ReviewPanel({ session, onMessageSent }: ReviewPanelProps) {
   const [busy, setBusy] = useState(false);
   const data = review.data;
 
-  // The diff is re-read with the review, since a turn or a rebase may have changed it.
+  // The diff is re-read with the review, since a turn or a rebase may have changed it. Only a
+  // session branch has per-file diffs, and only of the files its review still lists (after a
+  // merge the session is done and has none).
   useEffect(() => {
-    if (!selected || !data) {
+    if (!selected || !data || !data.branch || !data.files.some((file) => file.path === selected)) {
       setDiff(null);
       return;
     }
