@@ -229,3 +229,49 @@ async fn refused_merges_and_rebases_change_nothing_and_explore_sessions_are_refu
         assert_eq!(refused["code"], "explore_session", "{route}");
     }
 }
+
+#[tokio::test]
+async fn in_docker_mode_a_contained_agents_work_is_rebased_and_merged_with_files_its_owner_keeps() {
+    use std::os::unix::fs::MetadataExt;
+    let model = model(script());
+    let (app, _sweep) = crate::docker_support::docker_app(
+        Some(model.base_url()),
+        crate::support::Options::default(),
+    )
+    .await;
+    let (main, _first, second) = two_writers(&app, "please write beta").await;
+    let id = second["id"].as_str().unwrap();
+    // The base moves on while the session works.
+    std::fs::write(main.join("gamma.txt"), "gamma\n").unwrap();
+    user_commit(&main, "gamma.txt");
+    let (_, review) = app.get(&format!("/api/sessions/{id}/review")).await;
+    assert_eq!(review["behind"], 1, "{review}");
+
+    let (status, rebased) = app
+        .post(&format!("/api/sessions/{id}/rebase"), json!({}))
+        .await;
+    assert_eq!(status, 200, "{rebased}");
+    let (_, review) = app.get(&format!("/api/sessions/{id}/review")).await;
+    assert_eq!(review["behind"], 0, "{review}");
+    assert_eq!(review["ahead"], 1, "{review}");
+
+    let (status, merged) = app
+        .post(
+            &format!("/api/sessions/{id}/merge"),
+            json!({"strategy": "merge"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{merged}");
+    assert_eq!(
+        std::fs::read_to_string(main.join("beta.txt")).unwrap(),
+        "beta\nmore beta\n"
+    );
+    let owner = std::fs::metadata(&main).unwrap();
+    let written = std::fs::metadata(main.join("beta.txt")).unwrap();
+    assert_eq!(
+        (written.uid(), written.gid()),
+        (owner.uid(), owner.gid()),
+        "a merged file belongs to the project's owner, not to the platform"
+    );
+    assert_eq!(app.session(id).await["status"], "done");
+}
