@@ -286,7 +286,15 @@ async fn turns_beyond_agent_max_running_queue_and_all_finish_in_order() {
             )
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
-        answers.push(answer["queued"].as_bool().unwrap());
+        let queued = answer["queued"].as_bool().unwrap();
+        if queued {
+            // In line once it is told so: the next message comes after it.
+            ws.wait_for(TURN, |event| {
+                event["type"] == "chat:queued" && event["sessionId"] == id.as_str()
+            })
+            .await;
+        }
+        answers.push(queued);
     }
     assert_eq!(answers[..2], [false, false], "two slots are free at first");
     assert_eq!(
@@ -303,19 +311,27 @@ async fn turns_beyond_agent_max_running_queue_and_all_finish_in_order() {
             "{id} was told it waits"
         );
     }
-    // Never more than two turns streamed at once, and the waiting ones started in order.
+    // Never more than two turns streamed at once, and the waiting ones started in order (a turn
+    // starts when it takes its slot: its session goes to `starting`; its first text may come later).
+    let mut starts: Vec<String> = Vec::new();
+    for event in &ws.seen {
+        let session = &event["session"];
+        if event["type"] == "session:updated" && session["run_state"] == "starting" {
+            let id = session["id"].as_str().unwrap().to_owned();
+            if !starts.contains(&id) {
+                starts.push(id);
+            }
+        }
+    }
     let mut streaming = std::collections::HashSet::new();
     let mut most = 0;
-    let mut starts = Vec::new();
     for event in &ws.seen {
         let Some(id) = event["sessionId"].as_str() else {
             continue;
         };
         match event["type"].as_str() {
             Some("chat:chunk") => {
-                if streaming.insert(id.to_owned()) {
-                    starts.push(id.to_owned());
-                }
+                streaming.insert(id.to_owned());
                 most = most.max(streaming.len());
             }
             Some("chat:done") => {
