@@ -349,7 +349,7 @@ async fn a_rewritten_git_file_or_planted_commondir_never_reaches_the_platforms_g
         &evil,
         &[
             "config",
-            "core.fsmonitor",
+            "filter.evil.clean",
             &format!("touch {}", owned.display()),
         ],
     );
@@ -362,7 +362,7 @@ async fn a_rewritten_git_file_or_planted_commondir_never_reaches_the_platforms_g
         &evil_common,
         &[
             "config",
-            "core.pager",
+            "filter.evil.clean",
             &format!("touch {}", owned_commondir.display()),
         ],
     );
@@ -371,10 +371,19 @@ async fn a_rewritten_git_file_or_planted_commondir_never_reaches_the_platforms_g
         format!("{}\n", evil_common.display()),
     )
     .unwrap();
+    // Filters, unlike hooks or the fsmonitor, are not switched off by the platform's settings:
+    // only naming the git directory keeps the agent's from running.
     write(tree, "work.txt", "work");
+    write(tree, ".gitattributes", "* filter=evil\n");
 
     git::status(&worktree.checkout).await.unwrap();
     git::diff(&worktree.checkout, None, false).await.unwrap();
+    git::stage(
+        &worktree.checkout,
+        &[domain::RelPath::parse("work.txt").unwrap()],
+    )
+    .await
+    .unwrap();
     let finish = repo.finish(&worktree, session).await;
 
     assert!(finish.committed_changes);
@@ -382,10 +391,13 @@ async fn a_rewritten_git_file_or_planted_commondir_never_reaches_the_platforms_g
         repo.git(&["show", &format!("{}:work.txt", worktree.branch)]),
         "work"
     );
-    assert!(!owned.exists(), "the agent's fsmonitor ran on the host");
+    assert!(
+        !owned.exists(),
+        "the filter of the agent's git directory ran on the host"
+    );
     assert!(
         !owned_commondir.exists(),
-        "the agent's pager ran on the host"
+        "the filter of the agent's common dir ran on the host"
     );
 }
 

@@ -190,7 +190,7 @@ git config filter.x.clean "touch $M-filter" 2>&1 | head -1
 printf '[core]\n\tpager = touch %s-pager\n' "$M" >> .git/config 2>&1
 printf '#!/bin/sh\ntouch %s-hook\n' "$M" > .git/hooks/post-checkout 2>&1; chmod +x .git/hooks/post-checkout 2>&1
 echo '* filter=x diff=x' > .git/info/attributes 2>&1
-mkdir -p evil && git init -q --bare evil/repo && git --git-dir=evil/repo config core.fsmonitor "touch $M-commondir"
+mkdir -p evil && git init -q --bare evil/repo && git --git-dir=evil/repo config filter.x.clean "touch $M-commondir"
 echo "$PWD/evil/repo" > .git/commondir
 mv .git .git-moved 2>&1 | head -1
 echo '* filter=x diff=x' > .gitattributes
@@ -267,7 +267,8 @@ echo junk > "${{COMMON%/objects}}/refs/heads/main" 2>&1 | tail -1
 rm -rf "$COMMON"/* 2>&1 | tail -1
 ls "${{COMMON%/.git/objects}}/.worktrees" 2>&1 | tail -1
 printf '[core]\n\tfsmonitor = touch %s-config\n' "$M" >> "$(git rev-parse --git-dir)/config" 2>&1
-git init -q --bare /workspace/.evil && git --git-dir=/workspace/.evil config core.fsmonitor "touch $M-gitfile"
+git init -q --bare /workspace/.evil && git --git-dir=/workspace/.evil config filter.x.clean "touch $M-gitfile"
+echo data > file.txt && echo '* filter=x diff=x' > .gitattributes
 echo "/workspace/.evil" > "$(git rev-parse --git-dir)/commondir"
 echo "gitdir: /workspace/.evil" > .git
 echo attacked"#
