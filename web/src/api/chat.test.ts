@@ -141,6 +141,22 @@ describe('chat reducer', () => {
     expect(state.pending.map((pending) => pending.localId)).toEqual(['l2']);
   });
 
+  it('shows a report of the model upstream without ending the running turn', () => {
+    const state = fold([
+      event({ type: 'chat:chunk', sessionId: id, content: 'Thinking' }),
+      event({
+        type: 'chat:error',
+        sessionId: id,
+        error: 'the model API at https://api.anthropic.com cannot be reached: timed out; the agent retries',
+        code: 'model_upstream',
+        remediation: 'check the platform network and ANTHROPIC_BASE_URL, or stop the turn',
+      }),
+    ]);
+    expect(state.running).toBe(true);
+    expect(state.live).toHaveLength(1);
+    expect(state.error?.code).toBe('model_upstream');
+  });
+
   it('keeps the partial reply and the remediation of an error', () => {
     const state = fold([
       event({ type: 'chat:chunk', sessionId: id, content: 'Starting' }),

@@ -4,6 +4,9 @@
 
 import type { Message, RunState, ServerEvent, Session, ToolUse } from './wire';
 
+/** `chat:error` codes that report something during or after a turn and end nothing. */
+const REPORT_CODES = new Set(['model_upstream', 'git_settings_restored']);
+
 /** One piece of the turn being streamed, in arrival order. */
 export type LiveSegment =
   | { kind: 'text'; text: string }
@@ -170,6 +173,12 @@ function applyEvent(state: ChatState, event: ServerEvent): ChatState {
       };
     }
     case 'chat:error': {
+      const error = { error: event.error, code: event.code ?? undefined, remediation: event.remediation ?? undefined };
+      // Reports while a turn goes on (the model's upstream failing while the CLI retries; git
+      // settings put back after a turn) say what happened without ending anything.
+      if (event.code && REPORT_CODES.has(event.code)) {
+        return { ...state, error };
+      }
       const partial = state.live.length
         ? [...state.messages, liveToMessage(state, `error-${state.messages.length}`, undefined, true)]
         : state.messages;
@@ -180,7 +189,7 @@ function applyEvent(state: ChatState, event: ServerEvent): ChatState {
         running: false,
         queued: 0,
         permissions: [],
-        error: { error: event.error, code: event.code ?? undefined, remediation: event.remediation ?? undefined },
+        error,
       };
     }
     case 'session:updated':
