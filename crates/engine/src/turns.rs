@@ -433,7 +433,8 @@ impl Engine {
             });
         });
         // Before the next turn can start, whether this one ended well or not.
-        self.undo_git_tampering(id, &workspace, guard).await;
+        self.undo_git_tampering(id, &project.path, &workspace, guard)
+            .await;
         ended
     }
 
@@ -608,8 +609,14 @@ impl Engine {
 
     /// Undoes what the agent planted in the git settings of its workspace during the turn, and
     /// reports it in the session. See [`GitGuard`].
-    async fn undo_git_tampering(&self, id: SessionId, workspace: &Workspace, guard: GitGuard) {
-        let undone = match guard.undo(workspace) {
+    async fn undo_git_tampering(
+        &self,
+        id: SessionId,
+        project: &Path,
+        workspace: &Workspace,
+        guard: GitGuard,
+    ) {
+        let undone = match guard.undo(project, workspace) {
             Ok(undone) => undone,
             Err(error) => {
                 tracing::error!(session = %id, %error, "could not check the session's git settings");
@@ -986,7 +993,7 @@ impl GitGuard {
         GitGuard { snapshot }
     }
 
-    fn undo(self, workspace: &Workspace) -> Result<Vec<String>, git::GitError> {
+    fn undo(self, project: &Path, workspace: &Workspace) -> Result<Vec<String>, git::GitError> {
         match &workspace.access {
             WorkspaceAccess::ReadOnly | WorkspaceAccess::MainCheckout { git_dir: None } => {
                 Ok(Vec::new())
@@ -998,35 +1005,7 @@ impl GitGuard {
                 None => git::remove_redirects(git_dir),
             },
             WorkspaceAccess::Worktree { git_dir, .. } => {
-                let mut undone = git::remove_redirects(git_dir)?;
-                let git_file = workspace.path.join(".git");
-                let expected = format!("gitdir: {}\n", git_dir.display());
-                if std::fs::read_to_string(&git_file).ok().as_deref() != Some(expected.as_str()) {
-                    if git_file
-                        .symlink_metadata()
-                        .is_ok_and(|metadata| metadata.is_dir())
-                    {
-                        std::fs::remove_dir_all(&git_file)
-                    } else {
-                        std::fs::remove_file(&git_file).or_else(|error| {
-                            if error.kind() == std::io::ErrorKind::NotFound {
-                                Ok(())
-                            } else {
-                                Err(error)
-                            }
-                        })
-                    }
-                    .and_then(|()| std::fs::write(&git_file, &expected))
-                    .map_err(|source| git::GitError::Io {
-                        path: git_file.clone(),
-                        source,
-                    })?;
-                    undone.push(format!(
-                        "rewrote {} to name the session's git directory",
-                        git_file.display()
-                    ));
-                }
-                Ok(undone)
+                git::restore_worktree_links(project, &workspace.path, git_dir)
             }
         }
     }

@@ -33,5 +33,5 @@ pub use review::{
 pub use status::{FileState, FileStatus, Status, status};
 pub use worktree::{
     DISPOSABLE_DIRS, Finish, SessionTree, WORKTREES_DIR, Worktree, create_worktree,
-    finish_worktree, needs_worktree, worktree_dirs, worktree_path,
+    finish_worktree, needs_worktree, restore_worktree_links, worktree_dirs, worktree_path,
 };

@@ -263,7 +263,9 @@ pub async fn finish_worktree(tree: &SessionTree<'_>) -> Result<Finish, GitError>
     }
     let mut finish = Finish::default();
     if has_git_dir {
-        restore_git_dir(&main, tree.git_dir).await?;
+        for undone in restore_worktree_links(tree.project, tree.worktree, tree.git_dir)? {
+            tracing::warn!(%undone, "a session's git directory was restored before its work was fetched");
+        }
     }
     if has_work_tree {
         let checkout = Checkout::session(tree.worktree, tree.git_dir)?;
@@ -283,21 +285,48 @@ pub async fn finish_worktree(tree: &SessionTree<'_>) -> Result<Finish, GitError>
     Ok(finish)
 }
 
-/// Undoes what could redirect the platform's git in a session's git directory: a planted
-/// `commondir`, and alternates that name another object store than the project's.
-async fn restore_git_dir(main: &Checkout, git_dir: &Path) -> Result<(), GitError> {
-    let commondir = git_dir.join("commondir");
-    if commondir.symlink_metadata().is_ok() {
-        tracing::warn!(path = %commondir.display(), "removed a commondir planted in a session's git directory");
-        remove_tree(&commondir).await?;
-    }
+/// Undoes what an agent could plant in its worktree to redirect git: a `commondir` in the session's
+/// git directory, alternates that name another object store than the project's, and a `.git` file
+/// (in a work tree that still exists) naming another git directory. The platform's own git names
+/// its directories and is not misled by these; the user's git, run in the worktree, would be.
+/// Returns what was undone, one line each.
+pub fn restore_worktree_links(
+    project: &Path,
+    worktree: &Path,
+    git_dir: &Path,
+) -> Result<Vec<String>, GitError> {
+    let main = Checkout::main(project)?;
+    let mut undone = crate::guard::remove_redirects(git_dir)?;
     let alternates_file = git_dir.join("objects/info/alternates");
-    if tokio::fs::read_to_string(&alternates_file).await.ok() != Some(alternates(main)) {
-        let _ = tokio::fs::remove_file(&alternates_file).await;
-        create_dir(&git_dir.join("objects/info")).await?;
-        write(&alternates_file, &alternates(main)).await?;
+    let expected = alternates(&main);
+    if std::fs::read_to_string(&alternates_file).ok().as_deref() != Some(expected.as_str()) {
+        replace_file(&alternates_file, &expected)?;
+        undone.push(format!(
+            "rewrote {} to name the project's objects",
+            alternates_file.display()
+        ));
     }
-    Ok(())
+    let git_file = worktree.join(".git");
+    let expected = format!("gitdir: {}\n", git_dir.display());
+    if worktree.is_dir()
+        && std::fs::read_to_string(&git_file).ok().as_deref() != Some(expected.as_str())
+    {
+        replace_file(&git_file, &expected)?;
+        undone.push(format!(
+            "rewrote {} to name the session's git directory",
+            git_file.display()
+        ));
+    }
+    Ok(undone)
+}
+
+/// Puts `text` at `path` in place of whatever is there (a file, a link, a directory).
+fn replace_file(path: &Path, text: &str) -> Result<(), GitError> {
+    remove_blocking(path)?;
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|source| io_error(parent, source))?;
+    }
+    std::fs::write(path, text).map_err(|source| io_error(path, source))
 }
 
 /// Moves ignored files and nested repositories out of the work tree into `keep_dir`, keeping
