@@ -4,7 +4,7 @@ use domain::BranchName;
 
 use crate::GitError;
 use crate::command::Git;
-use crate::repository::{Checkout, head_commit, require_repository};
+use crate::repository::{Checkout, changed_paths, head_commit, require_repository};
 
 /// A local or remote-tracking branch.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,22 +106,7 @@ pub async fn checkout(work: &Checkout, branch: &BranchName) -> Result<(), GitErr
     switch(work, branch).await?;
     let after = head_commit(work).await?;
     if let (Some(before), Some(after)) = (before, after) {
-        let changed = Git::at(work)
-            .run([
-                "diff",
-                "--name-only",
-                "--no-renames",
-                "-z",
-                &before,
-                &after,
-                "--",
-            ])
-            .await?;
-        let changed = String::from_utf8_lossy(&changed)
-            .split('\0')
-            .filter(|path| !path.is_empty())
-            .map(str::to_owned)
-            .collect();
+        let changed = changed_paths(work, &before, &after).await?;
         crate::ownership::give_back(work, &changed).await?;
     }
     Ok(())

@@ -200,3 +200,12 @@ fn describe_failure(stderr: &[u8], code: i32) -> String {
         stderr
     }
 }
+
+/// The entries of git's NUL-separated output (`-z`), empty ones left out.
+pub(crate) fn split_nul(output: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(output)
+        .split('\0')
+        .filter(|entry| !entry.is_empty())
+        .map(str::to_owned)
+        .collect()
+}

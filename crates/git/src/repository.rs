@@ -165,3 +165,15 @@ pub(crate) async fn platform_git(checkout: &Checkout) -> Result<Git<'_>, GitErro
     let identity = identity_settings(checkout).await?;
     Ok(Git::at(checkout).configs(identity))
 }
+
+/// The paths that differ between two trees (or commits) of a checkout.
+pub(crate) async fn changed_paths(
+    checkout: &Checkout,
+    from: &str,
+    to: &str,
+) -> Result<std::collections::BTreeSet<String>, GitError> {
+    let listed = Git::at(checkout)
+        .run(["diff", "--name-only", "--no-renames", "-z", from, to, "--"])
+        .await?;
+    Ok(crate::command::split_nul(&listed).into_iter().collect())
+}

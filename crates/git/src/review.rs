@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use domain::{BranchName, RelPath};
 
 use crate::GitError;
-use crate::command::Git;
+use crate::command::{Git, split_nul};
 use crate::repository::{
-    Checkout, identity_settings, platform_git, require_repository, resolve_commit,
+    Checkout, changed_paths, identity_settings, platform_git, require_repository, resolve_commit,
 };
 use crate::status::FileState;
 use crate::worktree::{commit_uncommitted_work, current_branch, import_branches};
@@ -577,14 +577,6 @@ fn conflicted_paths(output: &[u8]) -> Vec<String> {
     paths.into_iter().collect()
 }
 
-fn split_nul(output: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(output)
-        .split('\0')
-        .filter(|part| !part.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Writes `commit` again as `tree` on `parent`, with its author, date and message.
 async fn replay(
     identity: &[String],
@@ -681,18 +673,6 @@ async fn count(git: &Git<'_>, range: &str) -> Result<u32, GitError> {
         .trim()
         .parse()
         .unwrap_or(0))
-}
-
-/// The paths that differ between two trees (or commits).
-async fn changed_paths(
-    checkout: &Checkout,
-    from: &str,
-    to: &str,
-) -> Result<BTreeSet<String>, GitError> {
-    let listed = Git::at(checkout)
-        .run(["diff", "--name-only", "--no-renames", "-z", from, to, "--"])
-        .await?;
-    Ok(split_nul(&listed).into_iter().collect())
 }
 
 /// The paths with any uncommitted change in a checkout (staged, unstaged or untracked).

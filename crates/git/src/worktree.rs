@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use domain::{BranchName, RelPath, SessionId, SessionMode};
 
 use crate::GitError;
-use crate::command::Git;
+use crate::command::{Git, split_nul};
 use crate::repository::{Checkout, head_commit, platform_git, require_repository, resolve_commit};
 
 /// The directory, inside a project, that holds its session worktrees.
@@ -387,14 +387,6 @@ fn is_disposable(relative: &str) -> bool {
     relative
         .split('/')
         .any(|part| DISPOSABLE_DIRS.contains(&part))
-}
-
-fn split_nul(bytes: &[u8]) -> Vec<String> {
-    String::from_utf8_lossy(bytes)
-        .split('\0')
-        .filter(|entry| !entry.is_empty())
-        .map(str::to_owned)
-        .collect()
 }
 
 /// Commits everything uncommitted in the worktree onto whatever it has checked out.
