@@ -13,14 +13,14 @@ use crate::repository::Checkout;
 
 /// Gives the `changed` paths of `checkout` (relative to its work tree), the directories leading to
 /// them inside it, and its index to the owner of the work tree, when that is another uid than the
-/// platform's. Symbolic links are given as themselves, never followed; a path that is gone (a
-/// deletion) is skipped.
+/// platform's. Nothing is followed through a symbolic link (see `give_beneath`); a path that is
+/// gone (a deletion) is skipped.
 pub(crate) async fn give_back(
     checkout: &Checkout,
     changed: &BTreeSet<String>,
 ) -> Result<(), GitError> {
     let work_tree = checkout.work_tree().to_path_buf();
-    let index = checkout.git_dir().join("index");
+    let checkout_git_dir = checkout.git_dir().to_path_buf();
     let changed: Vec<String> = changed.iter().cloned().collect();
     tokio::task::spawn_blocking(move || {
         let owner = std::fs::metadata(&work_tree).map_err(|source| GitError::Io {
@@ -33,24 +33,10 @@ pub(crate) async fn give_back(
         if owner.uid() == platform {
             return Ok(());
         }
-        let give = |path: &Path| match std::fs::symlink_metadata(path) {
-            Ok(metadata) if metadata.uid() != owner.uid() || metadata.gid() != owner.gid() => {
-                std::os::unix::fs::lchown(path, Some(owner.uid()), Some(owner.gid())).map_err(
-                    |source| GitError::Io {
-                        path: path.to_owned(),
-                        source,
-                    },
-                )
-            }
-            _ => Ok(()),
-        };
-        give(&index)?;
+        let owner = (owner.uid(), owner.gid());
+        give_beneath(checkout_git_dir.as_path(), Path::new("index"), owner)?;
         for relative in &changed {
-            let mut path = work_tree.clone();
-            for part in Path::new(relative).components() {
-                path.push(part);
-                give(&path)?;
-            }
+            give_beneath(&work_tree, Path::new(relative), owner)?;
         }
         Ok(())
     })
@@ -59,4 +45,72 @@ pub(crate) async fn give_back(
         path: std::path::PathBuf::new(),
         source: std::io::Error::other(error),
     })?
+}
+
+/// Gives `relative` and every directory on the way to it, inside `root`, to `owner`, walking from
+/// directory descriptor to directory descriptor without following a symbolic link: an agent that
+/// swaps a directory for a link while this runs makes the walk stop, never lead out of `root`.
+fn give_beneath(root: &Path, relative: &Path, owner: (u32, u32)) -> Result<(), GitError> {
+    use rustix::fs::{AtFlags, CWD, Gid, Mode, OFlags, Uid, chownat, openat};
+    let io = |path: &Path, errno: rustix::io::Errno| GitError::Io {
+        path: path.to_owned(),
+        source: std::io::Error::from(errno),
+    };
+    let (uid, gid) = (Uid::from_raw(owner.0), Gid::from_raw(owner.1));
+    let directory_flags = OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::PATH;
+    let mut directory =
+        openat(CWD, root, directory_flags, Mode::empty()).map_err(|errno| io(root, errno))?;
+    let parts: Vec<_> = relative.components().collect();
+    for (at, part) in parts.iter().enumerate() {
+        let name = part.as_os_str();
+        match chownat(
+            &directory,
+            name,
+            Some(uid),
+            Some(gid),
+            AtFlags::SYMLINK_NOFOLLOW,
+        ) {
+            Ok(()) => {}
+            // A deletion (the path is gone) or a link in the way: nothing of the owner's to give.
+            Err(rustix::io::Errno::NOENT) => return Ok(()),
+            Err(errno) => return Err(io(&root.join(relative), errno)),
+        }
+        if at + 1 < parts.len() {
+            directory = match openat(&directory, name, directory_flags, Mode::empty()) {
+                Ok(next) => next,
+                Err(
+                    rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR | rustix::io::Errno::NOENT,
+                ) => {
+                    return Ok(());
+                }
+                Err(errno) => return Err(io(&root.join(relative), errno)),
+            };
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_directory_swapped_for_a_link_stops_the_walk_inside_the_root() {
+        let root = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("passwd"), "host file").unwrap();
+        std::fs::create_dir(root.path().join("kept")).unwrap();
+        std::fs::write(root.path().join("kept/file"), "mine").unwrap();
+        std::os::unix::fs::symlink(outside.path(), root.path().join("src")).unwrap();
+
+        give_beneath(root.path(), Path::new("src/passwd"), (4321, 4322)).unwrap();
+        give_beneath(root.path(), Path::new("kept/file"), (4321, 4322)).unwrap();
+
+        let host = std::fs::metadata(outside.path().join("passwd")).unwrap();
+        assert_ne!(host.uid(), 4321, "a file outside the root was given away");
+        let link = std::fs::symlink_metadata(root.path().join("src")).unwrap();
+        assert_eq!(link.uid(), 4321, "the link itself is the owner's");
+        let file = std::fs::metadata(root.path().join("kept/file")).unwrap();
+        assert_eq!((file.uid(), file.gid()), (4321, 4322));
+    }
 }
