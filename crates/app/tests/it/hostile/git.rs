@@ -70,6 +70,19 @@ async fn turn_with(app: &TestApp, session: &Value, content: &str) -> (String, Ws
     (last_tool_result(app, id).await, ws)
 }
 
+/// Moves `session` to done, which ends it (its worktree finished); returns the session.
+async fn end(app: &TestApp, session: &Value) -> Value {
+    let id = session["id"].as_str().unwrap();
+    let (status, body) = app
+        .patch(
+            &format!("/api/sessions/{id}/status"),
+            json!({"status": "done"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body
+}
+
 /// The platform's report that it undid planted git settings, naming `planted`.
 async fn assert_reported(ws: &mut Ws, session: &Value, planted: &str) {
     let id = session["id"].as_str().unwrap().to_owned();
@@ -237,14 +250,7 @@ echo planted"#
         "the second writer got a worktree, made by the platform's git"
     );
     for ended in [&session, &second] {
-        let id = ended["id"].as_str().unwrap();
-        let (status, body) = app
-            .patch(
-                &format!("/api/sessions/{id}/status"),
-                json!({"status": "done"}),
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        end(&app, ended).await;
     }
     app.restart().await;
     // The user's own git on the host meets nothing planted either.
@@ -307,13 +313,7 @@ echo attacked"#
 
     exercise_git_routes(&app, &project, Some(&attacker)).await;
     let attacker_id = attacker["id"].as_str().unwrap();
-    let (status, body) = app
-        .patch(
-            &format!("/api/sessions/{attacker_id}/status"),
-            json!({"status": "done"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    end(&app, &attacker).await;
 
     assert_eq!(
         git(&main, &["rev-parse", "main"]),
@@ -360,14 +360,7 @@ echo made"#;
     let result = turn(&app, &worker, "make files").await;
     assert!(result.contains("made"), "{result}");
 
-    let id = worker["id"].as_str().unwrap();
-    let (status, body) = app
-        .patch(
-            &format!("/api/sessions/{id}/status"),
-            json!({"status": "done"}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+    let body = end(&app, &worker).await;
 
     let kept = PathBuf::from(body["kept_path"].as_str().expect("the session says where"));
     assert_eq!(read(kept.join(".env")), "API_KEY=only-here\n");
