@@ -529,7 +529,6 @@ impl Engine {
         session: &Session,
         project: &Project,
     ) -> Result<Workspace, EngineError> {
-        let is_repository = git::is_repository(&project.path).await;
         let main = |access| Workspace {
             path: project.path.clone(),
             access,
@@ -545,6 +544,8 @@ impl Engine {
         if !session.mode.writes() {
             return Ok(main(WorkspaceAccess::ReadOnly));
         }
+        // Asked only here: a turn in an existing worktree or an explore session needs no git.
+        let is_repository = git::is_repository(&project.path).await;
         let main_checkout = WorkspaceAccess::MainCheckout {
             git_dir: is_repository.then(|| project.path.join(".git")),
         };
