@@ -29,6 +29,17 @@ pub fn interrupt_line(request_id: &str) -> String {
     .to_string()
 }
 
+/// Switches the running CLI to `model` for the turns that follow; it answers with a
+/// `control_response` carrying `request_id`.
+pub fn set_model_line(request_id: &str, model: &str) -> String {
+    json!({
+        "type": "control_request",
+        "request_id": request_id,
+        "request": { "subtype": "set_model", "model": model }
+    })
+    .to_string()
+}
+
 /// The answer to the CLI's `control_request` `can_use_tool` with id `request_id`.
 pub fn permission_response_line(request_id: &str, decision: &PermissionDecision) -> String {
     let response = match decision {

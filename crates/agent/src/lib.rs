@@ -38,5 +38,7 @@ pub mod parser;
 
 pub use command::ClaudeCommand;
 pub use event::{ContentBlock, Event, INVALID_LINE, ParsedEvent, parse_line};
-pub use input::{PermissionDecision, interrupt_line, permission_response_line, user_message_line};
+pub use input::{
+    PermissionDecision, interrupt_line, permission_response_line, set_model_line, user_message_line,
+};
 pub use parser::{LineParser, LineTooLong, MAX_LINE_BYTES};

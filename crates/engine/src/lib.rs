@@ -81,6 +81,8 @@ struct Inner {
     /// One permit per turn allowed to run at once (`AGENT_MAX_RUNNING`): each agent process holds
     /// hundreds of MB, so further turns wait here, first come first served (the semaphore is fair).
     running_turns: Arc<tokio::sync::Semaphore>,
+    /// Each session's agent process while it is between turns (a running turn holds its own).
+    live: Mutex<HashMap<SessionId, runtime::LiveAgent>>,
     /// When each session's last turn ended, for the idle timeout of its container.
     idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
     /// Tags of agent images being built now, so one tag is never built twice at once.
@@ -117,6 +119,7 @@ impl Engine {
                 main_checkout_claims: Mutex::new(HashSet::new()),
                 ending: Mutex::new(HashSet::new()),
                 running_turns,
+                live: Mutex::new(HashMap::new()),
                 idle_since: Mutex::new(HashMap::new()),
                 image_builds: Mutex::new(HashSet::new()),
                 endpoints: OnceLock::new(),

@@ -61,7 +61,8 @@ impl Engine {
         Ok(())
     }
 
-    /// Releases the container of every session idle for longer than `AGENT_IDLE_TIMEOUT`.
+    /// Releases the agent process and the container of every session idle (or warmed and not
+    /// used) for longer than `AGENT_IDLE_TIMEOUT`.
     pub async fn despawn_idle(&self) -> Result<(), EngineError> {
         let timeout = self.config().idle_timeout;
         let expired: Vec<SessionId> = {
@@ -73,6 +74,7 @@ impl Engine {
                 .collect()
         };
         for id in expired {
+            self.release_agent(id).await;
             self.runtime().release(id).await?;
             self.close_endpoint(id).await;
             self.inner.idle_since.lock().expect("idle lock").remove(&id);

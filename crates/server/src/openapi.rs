@@ -45,6 +45,7 @@ use utoipa::{Modify, OpenApi};
         sessions::messages,
         sessions::send,
         sessions::stop,
+        sessions::warm,
         usage::show,
         review::show,
         review::diff,

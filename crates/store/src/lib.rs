@@ -14,7 +14,9 @@ mod usage;
 
 pub use agents::AgentUpdate;
 pub use error::StoreError;
-pub use messages::{EVENT_RETENTION, EventRetention, MessageUpdate, NewMessage, StoredEvent};
+pub use messages::{
+    EVENT_RETENTION, EventRetention, MessageUpdate, NewMessage, StoredEvent, TurnOutput,
+};
 pub use projects::ProjectUpdate;
 pub use sessions::SessionUpdate;
 pub use usage::SessionUsage;

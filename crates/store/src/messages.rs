@@ -51,6 +51,19 @@ pub struct NewMessage {
     pub interrupted: bool,
 }
 
+/// What a stretch of a turn's output adds to the store (see [`Store::append_output`]).
+#[derive(Clone, Copy, Debug)]
+pub struct TurnOutput<'a> {
+    pub session: SessionId,
+    pub message: MessageId,
+    /// Raw events in the order the agent printed them: `(kind, JSON text)`.
+    pub events: &'a [(String, String)],
+    /// Text to append to the reply.
+    pub text: &'a str,
+    /// The reply's tool calls, when they changed.
+    pub tool_use: Option<&'a [ToolUse]>,
+}
+
 /// A change to a message as its turn progresses; `None` leaves a field as it is.
 #[derive(Clone, Debug, Default)]
 pub struct MessageUpdate {
@@ -323,6 +336,71 @@ impl Store {
             self.trim_events(session, EVENT_RETENTION).await?;
         }
         Ok(seq)
+    }
+
+    /// Writes what one stretch of a turn's output adds, in one transaction: its raw events
+    /// appended to the session's log, its text appended to the reply, and the reply's tool calls
+    /// when they changed. The cost is that of the new rows alone, so a reply streamed as thousands
+    /// of deltas costs one commit per stretch read, not one per delta.
+    /// A `Conflict` when the session or the message no longer exists.
+    pub async fn append_output(&self, output: TurnOutput<'_>) -> Result<(), StoreError> {
+        let gone = |error: sqlx::Error| {
+            if is_foreign_key_violation(&error) {
+                session_gone(output.session)
+            } else {
+                error.into()
+            }
+        };
+        let session = output.session.to_string();
+        let message = output.message.to_string();
+        let now = Utc::now();
+        let mut trim = false;
+        let mut transaction = self.pool.begin().await?;
+        for (kind, payload_json) in output.events {
+            let seq: i64 = sqlx::query_scalar(
+                "INSERT INTO events (session_id, kind, payload_json, size, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 RETURNING seq",
+            )
+            .bind(&session)
+            .bind(kind)
+            .bind(payload_json)
+            .bind(payload_json.len() as i64)
+            .bind(now)
+            .fetch_one(&mut *transaction)
+            .await
+            .map_err(gone)?;
+            trim |= seq % RETENTION_PERIOD == 0;
+        }
+        if !output.text.is_empty() {
+            sqlx::query("INSERT INTO message_parts (message_id, text) VALUES (?1, ?2)")
+                .bind(&message)
+                .bind(output.text)
+                .execute(&mut *transaction)
+                .await
+                .map_err(|error| {
+                    if is_foreign_key_violation(&error) {
+                        message_gone(output.message)
+                    } else {
+                        error.into()
+                    }
+                })?;
+        }
+        if let Some(tool_use) = output.tool_use {
+            let result = sqlx::query("UPDATE messages SET tool_use = ?2 WHERE id = ?1")
+                .bind(&message)
+                .bind(tool_use_to_json(tool_use))
+                .execute(&mut *transaction)
+                .await?;
+            if result.rows_affected() == 0 {
+                return Err(message_gone(output.message));
+            }
+        }
+        transaction.commit().await?;
+        if trim {
+            self.trim_events(output.session, EVENT_RETENTION).await?;
+        }
+        Ok(())
     }
 
     /// Deletes a session's events beyond `retention`, oldest first. Reads only the index of

@@ -4,9 +4,11 @@
 
 mod docker;
 mod host_paths;
+mod live;
 mod local;
 
 pub use self::docker::{CONTAINER_RUNTIME_DIR, DockerRuntime};
+pub use live::{LaunchKey, LiveAgent};
 pub use local::LocalRuntime;
 
 use crate::EngineError;

@@ -69,6 +69,7 @@ fn token_routes() -> RouteList {
             get(sessions::messages).post(sessions::send),
         )
         .route("/api/sessions/{id}/stop", post(sessions::stop))
+        .route("/api/sessions/{id}/warm", post(sessions::warm))
         .route("/api/sessions/{id}/usage", get(usage::show))
         .route("/api/sessions/{id}/review", get(review::show))
         .route("/api/sessions/{id}/review/diff", get(review::diff))

@@ -230,3 +230,24 @@ pub async fn stop(
     state.engine.stop(parse_id(&id)?).await?;
     Ok(StatusCode::ACCEPTED)
 }
+
+#[utoipa::path(
+    post,
+    path = "/api/sessions/{id}/warm",
+    tag = "sessions",
+    params(("id" = String, Path, description = "The session's id (UUID)")),
+    responses(
+        (status = 202, description = "The session is being made ready for its next message: its work path decided, its container and agent process started (`run_state` is `starting` until then). Nothing happens when it is ready or busy"),
+        (status = 400, description = "A malformed id", body = crate::wire::ErrorBody),
+        (status = 404, description = "No such session", body = crate::wire::ErrorBody),
+        (status = 409, description = "The session is done or being ended", body = crate::wire::ErrorBody),
+        (status = 503, description = "The Docker Engine is unavailable", body = crate::wire::ErrorBody),
+    )
+)]
+pub async fn warm(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    state.engine.warm(parse_id(&id)?).await?;
+    Ok(StatusCode::ACCEPTED)
+}

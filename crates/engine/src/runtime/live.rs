@@ -1,0 +1,127 @@
+//! A live agent process: one per session, started before its first turn (or by a warm-up) and
+//! kept between turns, each turn written into its stdin.
+//!
+//! A process is reused only while it runs with exactly the settings the next turn needs
+//! ([`LaunchKey`]); the model alone can change live. It is replaced (the conversation resumed with
+//! `--resume`) when those settings change, when it has died, or when its session went idle.
+
+use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, WorkspaceAccess};
+use crate::EngineError;
+use agent::LineParser;
+use bytes::Bytes;
+use domain::ImageRef;
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+/// Everything a process was started with that it cannot change while it runs: a turn that needs
+/// anything else gets a new process. The model and `--resume` are not part of it (the model is
+/// switched with a control request; a running process already holds its conversation).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaunchKey {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub image: ImageRef,
+    pub work_path: PathBuf,
+    pub access: WorkspaceAccess,
+    pub runtime_dir: Option<PathBuf>,
+}
+
+/// A session's agent process between and during turns.
+pub struct LiveAgent {
+    pub key: LaunchKey,
+    /// The model it runs now; `None` is the CLI's default.
+    pub model: Option<String>,
+    pub stdin: Pin<Box<dyn AsyncWrite + Send>>,
+    pub stdout: BoxStream<'static, Bytes>,
+    /// Keeps a line the process has begun to print across turns.
+    pub parser: LineParser,
+    pub killer: Arc<dyn Killer>,
+    exit: BoxFuture<'static, Result<ProcessExit, EngineError>>,
+    /// How it ended, once that was seen while it was idle.
+    ended: Option<Result<ProcessExit, EngineError>>,
+}
+
+impl LiveAgent {
+    /// Starts a process with `launch`, which runs `model`.
+    pub async fn start(
+        runtime: &dyn Runtime,
+        launch: Launch,
+        key: LaunchKey,
+        model: Option<String>,
+    ) -> Result<LiveAgent, EngineError> {
+        let AgentProcess {
+            stdin,
+            stdout,
+            killer,
+            exit,
+        } = runtime.start(launch).await?;
+        Ok(LiveAgent {
+            key,
+            model,
+            stdin,
+            stdout,
+            parser: LineParser::default(),
+            killer,
+            exit,
+            ended: None,
+        })
+    }
+
+    /// Whether the process has ended (seen without waiting).
+    pub fn has_ended(&mut self) -> bool {
+        if self.ended.is_none() {
+            self.ended = (&mut self.exit).now_or_never();
+        }
+        self.ended.is_some()
+    }
+
+    /// Writes one line (a newline is added when missing).
+    pub async fn write_line(&mut self, line: &str) -> Result<(), EngineError> {
+        let mut bytes = Vec::with_capacity(line.len() + 1);
+        bytes.extend_from_slice(line.as_bytes());
+        if !line.ends_with('\n') {
+            bytes.push(b'\n');
+        }
+        self.stdin
+            .write_all(&bytes)
+            .await
+            .and(self.stdin.flush().await)
+            .map_err(|error| EngineError::unexpected(format!("cannot write to the agent: {error}")))
+    }
+
+    /// Ends the process: closes its stdin and waits for its exit, killing it when it lingers
+    /// longer than `grace`. Returns how it ended (`None` when no status could be had).
+    pub async fn finish(mut self, grace: std::time::Duration) -> Option<ProcessExit> {
+        let _ = self.stdin.shutdown().await;
+        let exit = match self.ended.take() {
+            Some(ended) => ended,
+            None => match tokio::time::timeout(grace, &mut self.exit).await {
+                Ok(ended) => ended,
+                Err(_) => {
+                    if let Err(error) = self.killer.kill().await {
+                        tracing::warn!(%error, "killing a lingering agent failed");
+                        let _ = self.killer.kill_everything().await;
+                    }
+                    return None;
+                }
+            },
+        };
+        exit.map_err(|error| tracing::debug!(%error, "no exit status of an agent"))
+            .ok()
+    }
+
+    /// Kills the process at once (its session ends or went idle) and waits briefly for its end.
+    pub async fn kill(self, grace: std::time::Duration) {
+        if let Err(error) = self.killer.kill().await {
+            tracing::warn!(%error, "killing an agent failed; using the runtime's last resort");
+            let _ = self.killer.kill_everything().await;
+        }
+        let _ = self.finish(grace).await;
+    }
+}
