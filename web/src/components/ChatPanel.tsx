@@ -14,9 +14,11 @@ export type ChatPanelProps = {
   onStop: () => void;
   onPermission: (requestId: string, allow: boolean) => void;
   onDismissError: () => void;
+  /** The composer took focus: a message may follow soon. */
+  onComposerFocus?: () => void;
 };
 
-export function ChatPanel({ state, onSend, onStop, onPermission, onDismissError }: ChatPanelProps) {
+export function ChatPanel({ state, onSend, onStop, onPermission, onDismissError, onComposerFocus }: ChatPanelProps) {
   const [draft, setDraft] = useState('');
   const log = useRef<HTMLDivElement>(null);
 
@@ -105,6 +107,7 @@ export function ChatPanel({ state, onSend, onStop, onPermission, onDismissError 
           placeholder="Message the agent (Enter sends, Shift+Enter for a new line)"
           onChange={(event) => setDraft(event.target.value)}
           onKeyDown={onKeyDown}
+          onFocus={onComposerFocus}
         />
         <div className="composer-actions">
           <button type="submit" className="primary" disabled={!draft.trim()}>

@@ -55,11 +55,22 @@ function renderSession() {
     'GET /api/git/diff/p1': () => ({ body: { path: 'README.md', diff: '+# Demo\n' } }),
     'POST /api/git/stage/p1': () => ({ body: null }),
     'PUT /api/sessions/s1': (body) => ({ body: { ...session, ...(body as object) } }),
+    'POST /api/sessions/s1/warm': () => ({ status: 202, body: null }),
   });
   return { ...view, statusCalls: () => statusCalls };
 }
 
 describe('session chat', () => {
+  it('warms the session up when its page opens, so the first message meets a running agent', async () => {
+    const { fetch } = renderSession();
+    await screen.findByText('Please add a README');
+    await waitFor(() =>
+      expect(fetch.mock.calls.some(([url, init]) => url === '/api/sessions/s1/warm' && init?.method === 'POST')).toBe(
+        true,
+      ),
+    );
+  });
+
   it('shows the tokens and cost of the session against its budget', async () => {
     renderSession();
     expect((await screen.findByTestId('session-usage')).textContent).toBe('1,200 in / 34 out · $0.012 of $5.00');

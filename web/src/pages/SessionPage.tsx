@@ -59,6 +59,21 @@ function SessionView({ sessionId }: { sessionId: string }) {
     loadUsage();
   }, [loadSession, loadHistory, loadUsage]);
 
+  // The platform starts the session's container and agent ahead of the first message when the
+  // page opens, and again when the composer takes focus after the agent was released for being
+  // idle. A warm-up is only a head start: when it cannot happen, sending reports the problem.
+  const lastWarm = useRef(0);
+  const warm = useCallback(() => {
+    const now = Date.now();
+    if (now - lastWarm.current < WARM_AGAIN_AFTER_MS) return;
+    lastWarm.current = now;
+    api.post<void>(`/api/sessions/${sessionId}/warm`).catch(() => undefined);
+  }, [api, sessionId]);
+  const sessionStatus = state.session?.status;
+  useEffect(() => {
+    if (sessionStatus && sessionStatus !== 'done') warm();
+  }, [sessionStatus, warm]);
+
   useSocketEvents((event) => {
     dispatch({ type: 'event', event });
     if (event.type === 'chat:done') {
@@ -170,6 +185,9 @@ function SessionView({ sessionId }: { sessionId: string }) {
           onStop={stop}
           onPermission={answerPermission}
           onDismissError={() => dispatch({ type: 'dismiss-error' })}
+          onComposerFocus={() => {
+            if (sessionStatus !== 'done') warm();
+          }}
         />
         {session && <SourceControl projectId={session.project_id} sessionId={sessionId} refreshKey={gitRefresh} />}
       </div>
@@ -183,6 +201,9 @@ function SessionView({ sessionId }: { sessionId: string }) {
 }
 
 type Tab = 'chat' | 'review';
+
+/** A warm-up at most this often from one page (the platform ignores one for a ready session). */
+const WARM_AGAIN_AFTER_MS = 30_000;
 const tabs: { id: Tab; label: string }[] = [
   { id: 'chat', label: 'Chat' },
   { id: 'review', label: 'Review' },

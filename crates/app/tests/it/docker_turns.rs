@@ -103,3 +103,50 @@ async fn two_docker_sessions_streaming_at_once_never_mix_events() {
     let (a, b) = turn_scenarios::two_sessions_streaming_at_once_never_mix(&app).await;
     assert_ne!(containers_of(&a), containers_of(&b));
 }
+
+#[tokio::test]
+async fn a_warmed_docker_session_has_its_container_and_agent_before_the_first_message() {
+    let model = model(script());
+    let (app, _sweep) = docker_app(Some(model.base_url()), Options::default()).await;
+    let project = app.create_project("warm").await;
+    let session = app.create_session(&project, "execute").await;
+    let id = session["id"].as_str().unwrap();
+    let (status, body) = app
+        .post(&format!("/api/sessions/{id}/warm"), json!({}))
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let started = std::time::Instant::now();
+    let agent_running = |container: &str| {
+        crate::docker_support::docker(&["top", container, "-eo", "pid,args"]).contains("claude")
+    };
+    loop {
+        let containers = containers_of(id);
+        if containers.len() == 1
+            && agent_running(&containers[0])
+            && app.session(id).await["run_state"] == "idle"
+        {
+            break;
+        }
+        assert!(
+            started.elapsed() < TURN,
+            "the warm-up did not start the agent"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(app.messages(id).await.is_empty());
+
+    let mut ws = app.ws().await;
+    ws.send(json!({"type": "chat:send", "sessionId": id, "content": "please write hello"}))
+        .await;
+    let done = ws.done(id, TURN).await;
+    assert_eq!(done["interrupted"], false, "{:#?}", ws.of(id));
+    assert_eq!(
+        read(app.root().join("warm/hello.txt")),
+        "hello from the container\n"
+    );
+    assert_eq!(
+        containers_of(id).len(),
+        1,
+        "the warmed container took the turn"
+    );
+}

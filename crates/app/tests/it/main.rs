@@ -11,6 +11,7 @@ mod git_api;
 mod hardening;
 mod hostile;
 mod images;
+mod live;
 mod mcp;
 mod openapi;
 mod platform_image;
