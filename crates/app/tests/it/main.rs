@@ -20,4 +20,5 @@ mod scripts;
 mod support;
 mod turn_scenarios;
 mod turns;
+mod webhook;
 mod worktrees;
