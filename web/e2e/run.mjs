@@ -147,6 +147,10 @@ async function main() {
           ],
         },
         {
+          when: 'take your time',
+          steps: [{ type: 'slow_text', text: 'one two three four five six seven eight nine ten', chunk_delay_ms: 300 }],
+        },
+        {
           when: 'write the feature',
           steps: [
             { type: 'tool_use', name: 'Write', input: { file_path: 'feature.txt', content: 'first line\n' } },
@@ -322,6 +326,20 @@ async function walk(context, base, loginUrl, token) {
     const chat = page.getByRole('region', { name: 'Chat' });
     await chat.getByText('I wrote hello.txt for you.').waitFor();
     await chat.locator('details.tool-card', { hasText: 'Write' }).first().waitFor();
+  });
+
+  await run('a turn that ends while the board is shown marks its card and counts in the title', async () => {
+    await page.locator('#chat-input').fill('Please take your time');
+    await page.locator('#chat-input').press('Enter');
+    await page.getByRole('region', { name: 'Chat' }).getByText('Please take your time').waitFor();
+    await page.getByRole('link', { name: 'Back to board' }).click();
+    const card = page.locator('[data-session-card]', { hasText: 'Write hello' });
+    await card.getByTestId('card-attention').getByText('Done, unread').waitFor({ timeout: TURN_TIMEOUT_MS });
+    const title = await page.title();
+    if (title !== '(1) Agentyard') throw new Error(`the tab title does not count the session: ${title}`);
+    await page.getByRole('link', { name: 'Write hello' }).click();
+    await page.getByRole('heading', { name: 'Write hello' }).waitFor();
+    await page.waitForFunction(() => document.title === 'Agentyard');
   });
 
   // A second writer while "Write hello" holds the main checkout: it works in a worktree of its

@@ -1,9 +1,12 @@
-// The app shell: provides the API client and socket to every view, shows the login view after a
-// 401, and maps routes to pages.
+// The app shell: provides the API client, the socket and the attention store to every view,
+// shows the login view after a 401, and maps routes to pages.
 
-import { Navigate, Route, Routes } from 'react-router-dom';
+import { useEffect, useState } from 'react';
+import { Navigate, Route, Routes, useNavigate } from 'react-router-dom';
 import { ApiContext, type ApiClient } from './api/client';
 import { SocketContext, type Socket } from './api/socket';
+import type { Session } from './api/wire';
+import { AttentionContext, createAttentionStore, type AttentionEnvironment } from './attention';
 import { useLoginRequired, type AuthState } from './auth';
 import { Layout } from './components/Layout';
 import { LoginPage } from './pages/LoginPage';
@@ -20,11 +23,36 @@ export type AppProps = {
   auth: AuthState;
 };
 
+/** The real browser around the attention store: this document, its Notification, the API. */
+function browserEnvironment(api: ApiClient, open: (sessionId: string) => void): AttentionEnvironment {
+  return {
+    document,
+    Notification: typeof window.Notification === 'function' ? window.Notification : undefined,
+    sessionTitle: (sessionId) =>
+      api.get<Session>(`/api/sessions/${sessionId}`).then(
+        (session) => session.title,
+        () => undefined,
+      ),
+    open,
+  };
+}
+
 export function App({ api, socket, auth }: AppProps) {
   const loginRequired = useLoginRequired(auth);
+  const navigate = useNavigate();
+  const [attention] = useState(() =>
+    createAttentionStore(
+      browserEnvironment(api, (sessionId) => {
+        window.focus();
+        void navigate(`/sessions/${sessionId}`);
+      }),
+    ),
+  );
+  useEffect(() => attention.connect(socket), [attention, socket]);
   return (
     <ApiContext.Provider value={api}>
       <SocketContext.Provider value={socket}>
+        <AttentionContext.Provider value={attention}>
         {loginRequired ? (
           <LoginPage />
         ) : (
@@ -40,6 +68,7 @@ export function App({ api, socket, auth }: AppProps) {
             </Route>
           </Routes>
         )}
+        </AttentionContext.Provider>
       </SocketContext.Provider>
     </ApiContext.Provider>
   );

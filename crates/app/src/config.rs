@@ -4,6 +4,7 @@
 use clap::Args;
 use domain::{
     AgentMode, Config, ConfigError, CpuLimit, DockerAccess, MemoryLimit, NetworkChoice, UserSpec,
+    Webhook, WebhookUrl,
 };
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -76,6 +77,9 @@ pub struct ConfigArgs {
     /// The Docker Engine's address: unix:///path, tcp://host:port (default: the local socket).
     #[arg(long, env = "DOCKER_HOST")]
     pub docker_host: Option<String>,
+    /// An http(s) URL that gets a JSON POST when a turn ends, fails or waits for a permission answer.
+    #[arg(long, env = "AGENTYARD_WEBHOOK_URL", hide_env_values = true)]
+    pub webhook_url: Option<String>,
 }
 
 /// A value that stops startup: which variable, what it was, what is accepted.
@@ -277,6 +281,20 @@ impl ConfigArgs {
         let host_data_dir = non_empty(&self.host_data_dir)
             .map(|text| absolute("HOST_DATA_DIR", text))
             .transpose()?;
+        let webhook = non_empty(&self.webhook_url)
+            .map(|text| {
+                let url = parse::<WebhookUrl>("AGENTYARD_WEBHOOK_URL", Some(text), "")?;
+                // The full grammar too, so the delivery task never meets a URL it cannot use.
+                reqwest::Url::parse(url.as_str()).map_err(|error| {
+                    invalid(
+                        "AGENTYARD_WEBHOOK_URL",
+                        text,
+                        &format!("an http:// or https:// URL ({error})"),
+                    )
+                })?;
+                Ok(Webhook::new(url))
+            })
+            .transpose()?;
         Ok(Config {
             mode: parse::<AgentMode>("AGENT_MODE", non_empty(&self.agent_mode), "docker")?,
             default_image,
@@ -313,6 +331,7 @@ impl ConfigArgs {
             host_data_dir,
             docker_host: non_empty(&self.docker_host).map(str::to_owned),
             claude_credentials: Some(home().join(".claude/.credentials.json")),
+            webhook,
         })
     }
 }
@@ -442,6 +461,35 @@ mod tests {
             let message = args.into_config().unwrap_err().to_string();
             assert!(message.starts_with(variable), "{variable}: {message}");
         }
+    }
+
+    #[test]
+    fn a_webhook_url_must_be_http_or_https() {
+        for text in ["hooks.example.com", "ftp://example.com/x", "https://a@b/"] {
+            let args = ConfigArgs {
+                webhook_url: Some(text.into()),
+                ..Default::default()
+            };
+            let message = args.into_config().unwrap_err().to_string();
+            assert!(
+                message.starts_with("AGENTYARD_WEBHOOK_URL=") && message.contains("https://"),
+                "{message}"
+            );
+        }
+        assert!(
+            ConfigArgs::default()
+                .into_config()
+                .unwrap()
+                .webhook
+                .is_none()
+        );
+        let args = ConfigArgs {
+            webhook_url: Some("https://hooks.example.com/agentyard".into()),
+            ..Default::default()
+        };
+        let webhook = args.into_config().unwrap().webhook.unwrap();
+        assert_eq!(webhook.url.as_str(), "https://hooks.example.com/agentyard");
+        assert_eq!(webhook.retry_delays.len(), 5);
     }
 
     #[test]

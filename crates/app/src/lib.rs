@@ -1,4 +1,4 @@
-//! Wiring: configuration → store → runtime → engine → server, and the token.
+//! Wiring: configuration → store → runtime → engine → server, the webhook, and the token.
 //!
 //! `main.rs` is only the command line; everything here can be started in-process by tests
 //! (`start` with port 0) exactly as the binary starts it.
@@ -6,6 +6,7 @@
 pub mod config;
 pub mod health;
 mod token;
+pub mod webhook;
 
 use anyhow::Context;
 use domain::{AgentMode, Config};
@@ -24,6 +25,7 @@ pub struct Running {
     shutdown: CancellationToken,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
     maintenance: tokio::task::JoinHandle<()>,
+    webhook: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -42,6 +44,9 @@ impl Running {
         self.maintenance
             .await
             .context("the maintenance task panicked")?;
+        if let Some(webhook) = self.webhook {
+            webhook.await.context("the webhook task panicked")?;
+        }
         Ok(())
     }
 
@@ -105,6 +110,13 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     engine.reconcile_at_boot().await?;
     engine.remove_stale_credentials();
     let shutdown = CancellationToken::new();
+    let webhook = match engine.config().webhook.clone() {
+        Some(webhook) => Some(
+            webhook::spawn(&engine, webhook, format!("http://{addr}"), shutdown.clone())
+                .context("AGENTYARD_WEBHOOK_URL cannot be used")?,
+        ),
+        None => None,
+    };
     serve_mcp(&engine, &shutdown);
     let maintenance = engine.spawn_maintenance(shutdown.clone());
     let state = server::AppState {
@@ -122,6 +134,7 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
         shutdown,
         server,
         maintenance,
+        webhook,
     })
 }
 

@@ -196,6 +196,99 @@ impl FromStr for UserSpec {
     }
 }
 
+/// Where the webhook posts (`AGENTYARD_WEBHOOK_URL`): an `http` or `https` URL with a host, an
+/// optional port and path, and no user name or password (a secret belongs in the path or query,
+/// which is never logged).
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookUrl(String);
+
+impl WebhookUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The scheme, host and port: what may appear in a log line.
+    pub fn origin(&self) -> &str {
+        let after_scheme = self.0.find("://").map_or(0, |index| index + 3);
+        let end = self.0[after_scheme..]
+            .find(['/', '?', '#'])
+            .map_or(self.0.len(), |index| after_scheme + index);
+        &self.0[..end]
+    }
+}
+
+/// Shows only the origin, so a token in the path never reaches a log through `Config`'s `Debug`.
+impl fmt::Debug for WebhookUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WebhookUrl({}/…)", self.origin())
+    }
+}
+
+impl FromStr for WebhookUrl {
+    type Err = ConfigError;
+    fn from_str(text: &str) -> Result<Self, ConfigError> {
+        const EXPECTED: &str =
+            "an http:// or https:// URL with a host, such as https://hooks.example.com/agentyard";
+        let lower = text.to_ascii_lowercase();
+        let Some(rest) = ["http://", "https://"]
+            .iter()
+            .find_map(|scheme| lower.strip_prefix(scheme).map(|_| &text[scheme.len()..]))
+        else {
+            return refuse(text, EXPECTED);
+        };
+        let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+        // `[v6 address]:port` or `name:port`, the port optional.
+        let (host, port) = match authority.strip_prefix('[') {
+            Some(bracketed) => match bracketed.split_once(']') {
+                Some((address, "")) => (address, None),
+                Some((address, port)) => (address, Some(port.strip_prefix(':').unwrap_or(port))),
+                None => return refuse(text, EXPECTED),
+            },
+            None => match authority.split_once(':') {
+                Some((name, port)) => (name, Some(port)),
+                None => (authority, None),
+            },
+        };
+        let host_valid = !host.is_empty()
+            && host.len() <= 253
+            && host.chars().all(|c| {
+                c.is_ascii_alphanumeric()
+                    || c == '-'
+                    || c == '.'
+                    || (c == ':' && authority.starts_with('['))
+            });
+        let port_valid = port.is_none_or(|port| port.parse::<u16>().is_ok_and(|port| port > 0));
+        let printable = text.len() <= 2048 && text.chars().all(|c| c.is_ascii_graphic());
+        if host_valid && port_valid && printable {
+            Ok(WebhookUrl(text.to_owned()))
+        } else {
+            refuse(text, EXPECTED)
+        }
+    }
+}
+
+/// The webhook's delivery: where, and how patiently. Only the URL is configurable; the waits
+/// are the platform's, shortened by tests.
+#[derive(Clone, Debug)]
+pub struct Webhook {
+    pub url: WebhookUrl,
+    /// How long one POST may take before it counts as failed.
+    pub timeout: Duration,
+    /// The waits before each retry of a delivery that failed with a network error, a 5xx or 429.
+    pub retry_delays: Vec<Duration>,
+}
+
+impl Webhook {
+    /// Each POST gets 10 s; a failed one is retried 5 times, after 1, 2, 4, 8 and 16 s.
+    pub fn new(url: WebhookUrl) -> Self {
+        Self {
+            url,
+            timeout: Duration::from_secs(10),
+            retry_delays: [1, 2, 4, 8, 16].map(Duration::from_secs).to_vec(),
+        }
+    }
+}
+
 /// `AGENT_MAX_RUNNING` when unset: each running agent holds a few hundred MB and a CPU while it
 /// works, so 8 keeps a 4-core, 8 GB machine responsive; raise it on a bigger machine.
 pub const DEFAULT_MAX_RUNNING: usize = 8;
@@ -237,11 +330,49 @@ pub struct Config {
     /// The variables agents receive, already filtered through the allowlist when the platform
     /// started (model credentials and endpoint, git identity, `AGENT_ENV_PASSTHROUGH` names).
     pub agent_env: Vec<(String, String)>,
+    /// Where turn notifications are posted (`AGENTYARD_WEBHOOK_URL`), when anywhere.
+    pub webhook: Option<Webhook>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn webhook_urls_are_http_or_https_with_a_host() {
+        for text in [
+            "https://hooks.example.com/agentyard?token=abc",
+            "http://127.0.0.1:8080/hook",
+            "HTTPS://example.com",
+            "http://[::1]:9000/x",
+        ] {
+            assert!(text.parse::<WebhookUrl>().is_ok(), "{text}");
+        }
+        for text in [
+            "example.com/hook",
+            "ftp://example.com/",
+            "https://",
+            "https:///path",
+            "https://user:pass@example.com/",
+            "https://example.com:99999/",
+            "https://example.com:0/",
+            "https://exa mple.com/",
+            "http://[::1/x",
+            "file:///etc/passwd",
+        ] {
+            assert!(text.parse::<WebhookUrl>().is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_webhook_url_shows_only_its_origin_when_debugged() {
+        let url: WebhookUrl = "https://hooks.example.com:8443/services/SECRET?key=SECRET"
+            .parse()
+            .unwrap();
+        assert_eq!(url.origin(), "https://hooks.example.com:8443");
+        let shown = format!("{url:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+    }
 
     #[test]
     fn memory_limits_accept_bytes_and_suffixes() {

@@ -15,7 +15,7 @@ mod session;
 
 pub use config::{
     AgentMode, Config, ConfigError, CpuLimit, DEFAULT_MAX_RUNNING, DockerAccess, MemoryLimit,
-    NetworkChoice, UserSpec,
+    NetworkChoice, UserSpec, Webhook, WebhookUrl,
 };
 pub use ids::{AgentId, IdError, MessageId, ProjectId, SessionId};
 pub use image::{DEFAULT_IMAGE, ImageChoice, ImageRef, ImageRefError, resolve_image};

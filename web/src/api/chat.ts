@@ -5,7 +5,7 @@
 import type { Message, RunState, ServerEvent, Session, ToolUse } from './wire';
 
 /** `chat:error` codes that report something during or after a turn and end nothing. */
-const REPORT_CODES = new Set(['model_upstream', 'git_settings_restored']);
+export const REPORT_CODES: ReadonlySet<string> = new Set(['model_upstream', 'git_settings_restored']);
 
 /** One piece of the turn being streamed, in arrival order. */
 export type LiveSegment =

@@ -1,8 +1,10 @@
-// The frame around every page: header with navigation and connection state, the health banner,
-// and the routed page below.
+// The frame around every page: header with navigation, the sessions needing attention, the
+// control that enables browser notifications, connection state, the health banner, and the
+// routed page below.
 
 import { NavLink, Outlet } from 'react-router-dom';
 import { useSocketStatus } from '../api/socket';
+import { useAttention, useNotificationPermission } from '../attention';
 import { HealthBanner } from './HealthBanner';
 
 const socketLabels = {
@@ -27,6 +29,8 @@ export function Layout() {
         <span className={`socket-status socket-${status}`} role="status" title="Live updates connection">
           {socketLabels[status]}
         </span>
+        <AttentionSummary />
+        <NotificationControl />
       </header>
       <HealthBanner />
       <main className="app-main">
@@ -34,4 +38,35 @@ export function Layout() {
       </main>
     </div>
   );
+}
+
+/** How many sessions need the user; nothing when none do. */
+function AttentionSummary() {
+  const count = Object.keys(useAttention()).length;
+  if (count === 0) return null;
+  return (
+    <span className="attention-summary" data-testid="attention-summary">
+      {count === 1 ? '1 session needs you' : `${count} sessions need you`}
+    </span>
+  );
+}
+
+/** Asks for notification permission only when clicked; says so once they are blocked. */
+function NotificationControl() {
+  const [permission, request] = useNotificationPermission();
+  if (permission === 'default') {
+    return (
+      <button type="button" className="small" onClick={() => void request()}>
+        Enable notifications
+      </button>
+    );
+  }
+  if (permission === 'denied') {
+    return (
+      <span className="hint" title="Allow notifications for this site in the browser's settings to get them">
+        Notifications blocked
+      </span>
+    );
+  }
+  return null;
 }

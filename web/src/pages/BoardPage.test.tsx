@@ -182,4 +182,18 @@ describe('session board', () => {
     expect(await screen.findByRole('heading', { name: 'Sign in to Agentyard' })).toBeTruthy();
     expect(screen.getByLabelText('API token')).toBeTruthy();
   });
+  it('badges a card whose turn ended elsewhere, counts it in the title, and forgets it once opened', async () => {
+    const { socket } = renderBoard();
+    await screen.findByText('Fix the login bug');
+    act(() => socket.emit({ type: 'chat:done', sessionId: 's1', messageId: 'm1', cost: null, interrupted: false }));
+    expect(within(screen.getByTestId('column-backlog')).getByTestId('card-attention').textContent).toBe('Done, unread');
+    expect(screen.getByTestId('attention-summary').textContent).toBe('1 session needs you');
+    expect(document.title).toBe('(1) Agentyard');
+    act(() => socket.emit({ type: 'chat:permission', sessionId: 's1', requestId: 'r1', tool: 'Write', input: {} }));
+    expect(screen.getByTestId('card-attention').textContent).toBe('Waiting for you');
+
+    fireEvent.click(screen.getByRole('link', { name: 'Fix the login bug' }));
+    await waitFor(() => expect(document.title).toBe('Agentyard'));
+    expect(screen.queryByTestId('attention-summary')).toBeNull();
+  });
 });

@@ -1,13 +1,14 @@
 // A project's session board: four workflow columns, cards that move by buttons, arrow keys or
 // drag and drop (PATCH /api/sessions/{id}/status, each move announced in a live region), live
-// updates from `session:updated`, the review summary of cards waiting in In progress and Review,
-// and the form that creates a session.
+// updates from `session:updated`, what each session needs from the user (`attention.ts`), the
+// review summary of cards waiting in In progress and Review, and the form that creates a session.
 
 import { useEffect, useState, type DragEvent, type FormEvent, type KeyboardEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { describeError, useApi } from '../api/client';
 import { useReconnect, useSocketEvents } from '../api/socket';
 import type { Agent, ApiError, CreateSession, Project, Session, SessionMode, SessionStatus } from '../api/wire';
+import { attentionLabels, useAttention, type Attention } from '../attention';
 import { ErrorNote } from '../components/ErrorNote';
 import { modeLabels, modes, runStateLabels, statusLabels, statuses } from '../format';
 import { useResource } from '../useResource';
@@ -69,6 +70,7 @@ export function BoardPage() {
     if (session) void move(session, status);
   }
 
+  const attention = useAttention();
   const agentName = (id: string) => agents.data?.find((agent) => agent.id === id)?.name ?? 'Unknown agent';
 
   return (
@@ -114,6 +116,7 @@ export function BoardPage() {
                     key={session.id}
                     session={session}
                     agentName={agentName(session.agent_id)}
+                    attention={attention[session.id]}
                     onMove={(target, keepFocus) => move(session, target, keepFocus)}
                   />
                 ))}
@@ -129,6 +132,8 @@ export function BoardPage() {
 type SessionCardProps = {
   session: Session;
   agentName: string;
+  /** What the session needs from the user, if anything. */
+  attention?: Attention;
   /** `keepFocus` when the keyboard moved the card, so focus follows it to its new column. */
   onMove: (status: SessionStatus, keepFocus?: boolean) => void;
 };
@@ -136,7 +141,7 @@ type SessionCardProps = {
 /** Columns whose cards show their review: work under way, and work waiting to be merged. */
 const reviewedStatuses: SessionStatus[] = ['in_progress', 'review'];
 
-function SessionCard({ session, agentName, onMove }: SessionCardProps) {
+function SessionCard({ session, agentName, attention, onMove }: SessionCardProps) {
   function keyDown(event: KeyboardEvent<HTMLLIElement>) {
     // Only the card itself: arrow keys inside its links and buttons keep their usual meaning.
     if (event.target !== event.currentTarget) return;
@@ -167,6 +172,11 @@ function SessionCard({ session, agentName, onMove }: SessionCardProps) {
         {agentName} · {modeLabels[session.mode]}
       </p>
       <p className="badges">
+        {attention && (
+          <span className={`badge attention attention-${attention}`} data-testid="card-attention">
+            {attentionLabels[attention]}
+          </span>
+        )}
         <span className={`badge run-${session.run_state}`}>{runStateLabels[session.run_state]}</span>
         {session.branch && <span className="badge branch">{session.branch}</span>}
       </p>

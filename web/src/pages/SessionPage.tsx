@@ -7,6 +7,7 @@ import { chatReducer, initialChatState } from '../api/chat';
 import { describeError, useApi } from '../api/client';
 import { useReconnect, useSocket, useSocketEvents } from '../api/socket';
 import type { ApiError, Message, SendMessageAccepted, Session, SessionMode, SessionUsage } from '../api/wire';
+import { useViewing } from '../attention';
 import { ChatPanel } from '../components/ChatPanel';
 import { ErrorNote } from '../components/ErrorNote';
 import { ReviewPanel } from '../components/ReviewPanel';
@@ -29,6 +30,8 @@ function SessionView({ sessionId }: { sessionId: string }) {
   const [usage, setUsage] = useState<SessionUsage | null>(null);
   const nextLocalId = useRef(0);
   const [tab, setTab] = useState<Tab>('chat');
+  // Opening the page reads what the session had for the user (a reply, an error, a question).
+  useViewing(sessionId);
 
   const loadHistory = useCallback(() => {
     api.get<Message[]>(`/api/sessions/${sessionId}/messages`).then(

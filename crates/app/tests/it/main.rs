@@ -21,4 +21,5 @@ mod scripts;
 mod support;
 mod turn_scenarios;
 mod turns;
+mod webhook;
 mod worktrees;

@@ -54,6 +54,7 @@ impl LocalPlatform {
             agent_env,
             docker_host: None,
             claude_credentials: login,
+            webhook: None,
         };
         let store = store::Store::open(data.path()).await.unwrap();
         let engine = Engine::new(
