@@ -28,9 +28,9 @@ if [ ! -d web/node_modules/playwright-core ]; then
     (cd web && npm ci --no-audit --no-fund)
 fi
 
-say "building the binaries and the UI"
-cargo build --locked -p agentyard --bin agentyard -p scripted-model --bin scripted-model
+say "building the UI, then the binaries (which embed it)"
 (cd web && npm run build)
+cargo build --locked -p agentyard --bin agentyard -p scripted-model --bin scripted-model
 
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
 export AGENTYARD_BIN="$target_dir/debug/agentyard"
