@@ -209,7 +209,7 @@ impl Platform {
             .env("ANTHROPIC_BASE_URL", options.model_url)
             .env("ANTHROPIC_API_KEY", "bench")
             .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "error")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
