@@ -17,6 +17,7 @@ mod openapi;
 mod platform_image;
 mod proxy;
 mod review;
+mod scale;
 mod scripts;
 mod support;
 mod turn_scenarios;
