@@ -276,7 +276,7 @@ impl Engine {
             return Err(ending_conflict());
         }
         self.runtime().ready().await?;
-        {
+        let finished_tx = {
             let mut runs = self.inner.runs.lock().expect("runs lock");
             if self.is_ending(id) {
                 return Err(ending_conflict());
@@ -306,9 +306,12 @@ impl Engine {
                     finished,
                 },
             );
-            let engine = self.clone();
-            tokio::spawn(async move { engine.run_queue(id, finished_tx, None).await });
-        }
+            finished_tx
+        };
+        // Said before the answer, so a client that polls sees the warm-up until it is over.
+        self.set_run_state(id, RunState::Starting).await;
+        let engine = self.clone();
+        tokio::spawn(async move { engine.run_queue(id, finished_tx, None).await });
         Ok(())
     }
 
@@ -554,8 +557,8 @@ impl Engine {
     }
 
     /// A warm-up: what a first turn does before it writes the message.
+    /// `run_state` is `starting` already (see [`Engine::warm`]).
     async fn warm_up(&self, id: SessionId) -> Result<(), EngineError> {
-        self.set_run_state(id, RunState::Starting).await;
         let prepared = self.prepare_turn(id, None).await;
         let started = match prepared {
             Ok(prepared) => self.agent_for(id, &prepared.launch).await,
