@@ -388,6 +388,14 @@ impl Engine {
             None => self.store().default_agent().await?,
         };
         let workspace = self.prepare_workspace(&session, &project).await?;
+        self.ensure_setup(
+            &session,
+            &project,
+            &agent,
+            &workspace.path,
+            &workspace.access,
+        )
+        .await?;
         let guard = GitGuard::before_turn(&workspace, self.runtime().mode());
         let endpoint = self.open_endpoint(id).await?;
         self.model_ready(endpoint.as_ref())?;
@@ -579,6 +587,7 @@ impl Engine {
         let git_dir = self.session_git_dir(session.id);
         let worktree = git::create_worktree(&project.path, session.id, &git_dir).await?;
         let path = worktree.checkout.work_tree().to_path_buf();
+        self.copy_included_files(session.id, project, &path).await;
         if !worktree.continued || session.base_commit.is_none() {
             self.store()
                 .set_base(
