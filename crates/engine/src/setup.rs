@@ -2,8 +2,9 @@
 //! script, run once per session before its first turn.
 //!
 //! The script runs where the agent runs and as the agent: an exec as the agent's user in the
-//! session's container (docker mode), or `sh -c` in the work path with the agent's filtered
-//! environment (local mode), never with the platform's model credentials. Its output and exit
+//! session's container (docker mode), or `sh -c` in the work path (local mode), with the
+//! environment the agent's turn gets: behind the model proxy that is the placeholder key, never
+//! the platform's model credentials. Its output and exit
 //! code are the agent's territory: kept as bounded, untrusted text (the last
 //! [`MAX_SETUP_OUTPUT_BYTES`]), shown to the user, never parsed or acted upon beyond "0 or not".
 //! A failed setup refuses the session's turns (`setup_failed`) until the user retries it or goes
@@ -177,14 +178,18 @@ impl Engine {
         .map_err(|error| EngineError::invalid("invalid_image", error.to_string()))?;
         // The same runtime directory as the turn's, so the turn reuses the container setup made.
         let endpoint = self.open_endpoint(session.id).await?;
-        let env = config
-            .agent_env
-            .iter()
-            .filter(|(name, _)| {
-                !crate::model_proxy::PLATFORM_ONLY_VARIABLES.contains(&name.as_str())
-            })
-            .cloned()
-            .collect();
+        // The agent's own environment, as its turn gets it: in docker mode the container keeps the
+        // environment it was created with, and the turn runs in the container made here.
+        let env = self
+            .behind_model_proxy(
+                endpoint.as_ref(),
+                crate::model_proxy::AgentCommandLine {
+                    program: String::new(),
+                    args: Vec::new(),
+                    env: config.agent_env.clone(),
+                },
+            )
+            .env;
         let home = self.session_state_dir(session.id).join("home");
         crate::credentials::remove_stale_copy(&home);
         Ok(Launch {

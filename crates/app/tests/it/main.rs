@@ -17,6 +17,7 @@ mod platform_image;
 mod proxy;
 mod review;
 mod scripts;
+mod setup;
 mod support;
 mod turn_scenarios;
 mod turns;
