@@ -12,6 +12,7 @@ mod names;
 mod packages;
 mod records;
 mod session;
+mod setup;
 
 pub use config::{
     AgentMode, Config, ConfigError, CpuLimit, DEFAULT_MAX_RUNNING, DockerAccess, MemoryLimit,
@@ -28,3 +29,8 @@ pub use records::{
     ToolScope, ToolUse,
 };
 pub use session::{ParseEnumError, RunState, SessionMode, SessionStatus};
+pub use setup::{
+    COPY_PATTERN_GRAMMAR, CopyPattern, CopyRefusal, CopyReport, MAX_COPY_PATTERN_BYTES,
+    MAX_COPY_PATTERNS, MAX_SETUP_SCRIPT_BYTES, SessionSetup, SetupState, parse_copy_patterns,
+    parse_worktree_include,
+};

@@ -1,7 +1,8 @@
 //! The records Agentyard keeps, as the store returns them.
 
 use crate::{
-    AgentId, MessageId, ParseEnumError, ProjectId, RunState, SessionId, SessionMode, SessionStatus,
+    AgentId, CopyPattern, MessageId, ParseEnumError, ProjectId, RunState, SessionId, SessionMode,
+    SessionStatus,
 };
 use chrono::{DateTime, Utc};
 use std::fmt;
@@ -18,6 +19,10 @@ pub struct Project {
     pub path: PathBuf,
     /// Image for this project's sessions when neither the request nor the agent names one.
     pub agent_image: Option<String>,
+    /// Shell text run once in each session's container, in its work path, before its first turn.
+    pub setup_script: Option<String>,
+    /// Ignored files of the main checkout copied into each new worktree.
+    pub copy_files: Vec<CopyPattern>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -29,6 +34,8 @@ pub struct NewProject {
     pub description: String,
     pub path: PathBuf,
     pub agent_image: Option<String>,
+    pub setup_script: Option<String>,
+    pub copy_files: Vec<CopyPattern>,
 }
 
 /// An agent persona: a system prompt, a model and an image.

@@ -133,6 +133,8 @@ mod tests {
             description: String::new(),
             path: PathBuf::from("/p/shop"),
             agent_image: None,
+            setup_script: None,
+            copy_files: Vec::new(),
             created_at: now,
             updated_at: now,
         };

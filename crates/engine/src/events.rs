@@ -1,6 +1,6 @@
 //! What the engine tells the world. `server` turns each into a WebSocket envelope.
 
-use domain::{MessageId, Session, SessionId};
+use domain::{MessageId, Session, SessionId, SessionSetup};
 use serde_json::Value;
 
 #[derive(Clone, Debug)]
@@ -48,6 +48,13 @@ pub enum EngineEvent {
         remediation: Option<String>,
     },
     SessionUpdated(Box<Session>),
+    /// Output of a session's setup script, as it arrives (untrusted text).
+    SetupOutput {
+        session: SessionId,
+        text: String,
+    },
+    /// A session's setup changed: files copied, its script started, ended, retried or skipped.
+    Setup(Box<SessionSetup>),
     ImageProgress {
         tag: String,
         line: String,

@@ -19,6 +19,7 @@ mod reconcile;
 mod review;
 pub mod runtime;
 mod sessions;
+mod setup;
 mod tools;
 mod turns;
 
@@ -33,6 +34,7 @@ pub use images::ImageBuildRequest;
 pub use projects::{ProjectChanges, ProjectInput};
 pub use review::{DEFAULT_REMOTE, MergeOutcome, MergeStrategy, Pushed, ReviewFile, SessionReview};
 pub use sessions::{SessionChanges, SessionInput};
+pub use setup::{MAX_SETUP_OUTPUT_BYTES, SetupAction};
 pub use tools::{
     ACTING_TOOLS, DelegateTask, Delegated, MAX_DELEGATION_DEPTH, MAX_READ_BYTES, ProjectFile,
     ProjectStatus, READ_ONLY_TOOLS, SessionEndpoint, SessionEndpoints, SessionSummary, Tools,

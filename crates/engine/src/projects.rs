@@ -16,6 +16,8 @@ pub struct ProjectInput {
     pub path: Option<String>,
     pub description: Option<String>,
     pub agent_image: Option<String>,
+    pub setup_script: Option<String>,
+    pub copy_files: Option<Vec<String>>,
 }
 
 /// What a client may change on a project; `None` leaves a field as it is.
@@ -25,6 +27,31 @@ pub struct ProjectChanges {
     pub description: Option<String>,
     /// `Some(None)` or `Some(Some(""))` clears the image.
     pub agent_image: Option<Option<String>>,
+    /// `Some(None)` or a blank script removes the setup script.
+    pub setup_script: Option<Option<String>>,
+    pub copy_files: Option<Vec<String>>,
+}
+
+/// A setup script as given: blank means none; bounded, no NUL byte (it is shell text).
+fn checked_setup_script(script: Option<String>) -> Result<Option<String>, EngineError> {
+    let Some(script) = script.filter(|script| !script.trim().is_empty()) else {
+        return Ok(None);
+    };
+    if script.len() > domain::MAX_SETUP_SCRIPT_BYTES || script.contains('\0') {
+        return Err(EngineError::invalid(
+            "invalid_setup_script",
+            format!(
+                "setup_script must be shell text of at most {} KiB with no NUL byte",
+                domain::MAX_SETUP_SCRIPT_BYTES / 1024
+            ),
+        ));
+    }
+    Ok(Some(script))
+}
+
+fn checked_copy_files(patterns: &[String]) -> Result<Vec<domain::CopyPattern>, EngineError> {
+    domain::parse_copy_patterns(patterns)
+        .map_err(|error| EngineError::invalid("invalid_copy_files", format!("copy_files: {error}")))
 }
 
 const MAX_NAME: usize = 100;
@@ -161,6 +188,8 @@ impl Engine {
         let name = checked_name(&input.name, "project")?;
         let path = resolve_project_path(&self.inner.projects_root, &name, input.path.as_deref())?;
         let agent_image = optional_text(input.agent_image);
+        let setup_script = checked_setup_script(input.setup_script)?;
+        let copy_files = checked_copy_files(input.copy_files.as_deref().unwrap_or_default())?;
         if let Some(image) = &agent_image {
             self.check_agent_image(image).await?;
         }
@@ -197,6 +226,8 @@ impl Engine {
                     description: input.description.unwrap_or_default(),
                     path: path.clone(),
                     agent_image,
+                    setup_script,
+                    copy_files,
                 })
                 .await?;
             Ok::<_, EngineError>(project)
@@ -220,6 +251,12 @@ impl Engine {
             .map(|name| checked_name(name, "project"))
             .transpose()?;
         let agent_image = changes.agent_image.map(optional_text);
+        let setup_script = changes.setup_script.map(checked_setup_script).transpose()?;
+        let copy_files = changes
+            .copy_files
+            .as_deref()
+            .map(checked_copy_files)
+            .transpose()?;
         if let Some(Some(image)) = &agent_image {
             self.check_agent_image(image).await?;
         }
@@ -230,6 +267,8 @@ impl Engine {
                     name,
                     description: changes.description,
                     agent_image,
+                    setup_script,
+                    copy_files,
                 },
             )
             .await?
@@ -305,6 +344,22 @@ mod tests {
         std::os::unix::fs::symlink(outside.path(), root.join("link")).unwrap();
         assert!(resolve_project_path(&root, "x", Some("link")).is_err());
         assert!(resolve_project_path(&root, "x", Some("link/sub")).is_err());
+    }
+
+    #[test]
+    fn a_blank_setup_script_is_none_and_a_huge_one_is_refused() {
+        assert_eq!(checked_setup_script(Some("  \n".into())).unwrap(), None);
+        let huge = "x".repeat(domain::MAX_SETUP_SCRIPT_BYTES + 1);
+        let error = checked_setup_script(Some(huge)).unwrap_err();
+        assert_eq!(error.code(), "invalid_setup_script");
+    }
+
+    #[test]
+    fn bad_copy_files_name_the_field_and_what_is_accepted() {
+        let error = checked_copy_files(&["../secrets".into()]).unwrap_err();
+        assert_eq!(error.code(), "invalid_copy_files");
+        assert!(error.to_string().starts_with("copy_files:"), "{error}");
+        assert!(error.to_string().contains("a pattern is"), "{error}");
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod changes;
 mod command;
 mod error;
 mod guard;
+mod include;
 mod ownership;
 mod paths;
 mod repository;
@@ -24,6 +25,7 @@ pub use branches::{Branch, Commit, branches, checkout, log};
 pub use changes::{commit, diff, stage, unstage};
 pub use error::GitError;
 pub use guard::{SettingsSnapshot, remove_redirects, restore_settings, snapshot_settings};
+pub use include::{MAX_COPY_BYTES, WORKTREE_INCLUDE, copy_included};
 pub use paths::resolve_inside;
 pub use repository::{Checkout, init_repository, is_repository};
 pub use review::{

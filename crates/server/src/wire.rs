@@ -2,7 +2,7 @@
 //! Each shape also derives `TS`: `web/src/api/generated/` holds their TypeScript declarations,
 //! and a test (`wire/typescript.rs`) fails when those files differ from what these types give.
 
-use domain::{Agent, Message, Project, Session};
+use domain::{Agent, Message, Project, Session, SessionSetup};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
@@ -77,6 +77,10 @@ pub struct ProjectBody {
     pub description: String,
     pub path: String,
     pub agent_image: Option<String>,
+    /// Shell text run once in each session's container, in its work path, before its first turn.
+    pub setup_script: Option<String>,
+    /// Glob patterns of ignored files copied from the main checkout into each new worktree.
+    pub copy_files: Vec<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -89,6 +93,12 @@ impl From<Project> for ProjectBody {
             description: project.description,
             path: project.path.display().to_string(),
             agent_image: project.agent_image,
+            setup_script: project.setup_script,
+            copy_files: project
+                .copy_files
+                .iter()
+                .map(|pattern| pattern.as_str().to_owned())
+                .collect(),
             created_at: project.created_at.to_rfc3339(),
             updated_at: project.updated_at.to_rfc3339(),
         }
@@ -103,6 +113,8 @@ pub struct CreateProject {
     pub path: Option<String>,
     pub description: Option<String>,
     pub agent_image: Option<String>,
+    pub setup_script: Option<String>,
+    pub copy_files: Option<Vec<String>>,
 }
 
 #[derive(Deserialize, TS, ToSchema)]
@@ -114,6 +126,70 @@ pub struct UpdateProject {
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub agent_image: Option<Option<String>>,
+    /// `null` or blank removes the setup script.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub setup_script: Option<Option<String>>,
+    pub copy_files: Option<Vec<String>>,
+}
+
+/// A session's setup: its setup script's state, exit code and output, and the files copied into
+/// its worktree (docs/api.md "Sessions").
+#[derive(Clone, Serialize, TS, ToSchema)]
+#[ts(rename = "SessionSetup", export_to = "SessionSetup.ts")]
+#[schema(as = SessionSetup)]
+pub struct SessionSetupBody {
+    pub session_id: String,
+    #[ts(type = r#""pending" | "running" | "succeeded" | "failed" | "skipped""#)]
+    pub state: String,
+    pub exit_code: Option<i64>,
+    /// The script's output (stdout and stderr), its last MiB: text the agent controls.
+    pub output: String,
+    /// Paths copied into the worktree, relative to the project.
+    pub copied: Vec<String>,
+    pub refused: Vec<CopyRefusalBody>,
+    pub updated_at: String,
+}
+
+/// A file that was not copied into the worktree, and why.
+#[derive(Clone, Serialize, TS, ToSchema)]
+#[ts(rename = "CopyRefusal", export_to = "CopyRefusal.ts")]
+#[schema(as = CopyRefusal)]
+pub struct CopyRefusalBody {
+    pub path: String,
+    pub reason: String,
+}
+
+impl From<SessionSetup> for SessionSetupBody {
+    fn from(setup: SessionSetup) -> Self {
+        Self {
+            session_id: setup.session_id.to_string(),
+            state: setup.state.as_str().to_owned(),
+            exit_code: setup.exit_code,
+            output: setup.output,
+            copied: setup.copy_report.copied,
+            refused: setup
+                .copy_report
+                .refused
+                .into_iter()
+                .map(|refusal| CopyRefusalBody {
+                    path: refusal.path,
+                    reason: refusal.reason,
+                })
+                .collect(),
+            updated_at: setup.updated_at.to_rfc3339(),
+        }
+    }
+}
+
+/// `POST /api/sessions/{id}/setup`: what to do about a failed setup.
+#[derive(Deserialize, TS, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[ts(export_to = "SetupActionRequest.ts")]
+pub struct SetupActionRequest {
+    /// `retry`: run the setup script again before the next turn; `skip`: go on without it.
+    #[ts(type = r#""retry" | "skip""#)]
+    pub action: String,
 }
 
 #[derive(Serialize, TS, ToSchema)]
@@ -410,6 +486,15 @@ pub enum ServerEvent {
     },
     #[serde(rename = "session:updated")]
     SessionUpdated { session: Box<SessionBody> },
+    /// Output of a session's setup script, as it arrives.
+    #[serde(rename = "setup:output", rename_all = "camelCase")]
+    SetupOutput { session_id: String, content: String },
+    /// A session's setup changed (files copied, script started, ended, retried or skipped).
+    #[serde(rename = "setup:state", rename_all = "camelCase")]
+    SetupState {
+        session_id: String,
+        setup: Box<SessionSetupBody>,
+    },
     #[serde(rename = "image:progress")]
     ImageProgress { tag: String, line: String },
     #[serde(rename = "image:done")]

@@ -243,6 +243,14 @@ fn envelope(event: EngineEvent) -> ServerEvent {
         EngineEvent::SessionUpdated(session) => ServerEvent::SessionUpdated {
             session: Box::new(SessionBody::from(*session)),
         },
+        EngineEvent::SetupOutput { session, text } => ServerEvent::SetupOutput {
+            session_id: session.to_string(),
+            content: text,
+        },
+        EngineEvent::Setup(setup) => ServerEvent::SetupState {
+            session_id: setup.session_id.to_string(),
+            setup: Box::new(crate::wire::SessionSetupBody::from(*setup)),
+        },
         EngineEvent::ImageProgress { tag, line } => ServerEvent::ImageProgress { tag, line },
         EngineEvent::ImageDone { tag } => ServerEvent::ImageDone { tag },
         EngineEvent::ImageError { tag, error } => ServerEvent::ImageError { tag, error },

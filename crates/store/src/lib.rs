@@ -10,6 +10,7 @@ mod error;
 mod messages;
 mod projects;
 mod sessions;
+mod setup;
 mod usage;
 
 pub use agents::AgentUpdate;

@@ -1,9 +1,10 @@
 //! Projects: a git repository under `PROJECTS_ROOT`, one row per directory.
 
+use crate::error::corrupt;
 use crate::error::is_unique_violation;
 use crate::{Store, StoreError, path_text};
 use chrono::{DateTime, Utc};
-use domain::{NewProject, Project, ProjectId};
+use domain::{CopyPattern, NewProject, Project, ProjectId};
 use std::path::PathBuf;
 use uuid::fmt::Hyphenated;
 
@@ -14,6 +15,9 @@ pub struct ProjectUpdate {
     pub description: Option<String>,
     /// `Some(None)` clears the project's image.
     pub agent_image: Option<Option<String>>,
+    /// `Some(None)` removes the setup script.
+    pub setup_script: Option<Option<String>>,
+    pub copy_files: Option<Vec<CopyPattern>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -23,22 +27,38 @@ struct ProjectRow {
     description: String,
     path: String,
     agent_image: Option<String>,
+    setup_script: Option<String>,
+    copy_files: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
 
-impl From<ProjectRow> for Project {
-    fn from(row: ProjectRow) -> Self {
-        Project {
+impl TryFrom<ProjectRow> for Project {
+    type Error = StoreError;
+
+    fn try_from(row: ProjectRow) -> Result<Self, StoreError> {
+        const COLUMN: &str = "projects.copy_files";
+        let texts: Vec<String> =
+            serde_json::from_str(&row.copy_files).map_err(|error| corrupt(COLUMN, error))?;
+        let copy_files =
+            domain::parse_copy_patterns(&texts).map_err(|error| corrupt(COLUMN, error))?;
+        Ok(Project {
             id: ProjectId::from_uuid(row.id.into_uuid()),
             name: row.name,
             description: row.description,
             path: PathBuf::from(row.path),
             agent_image: row.agent_image,
+            setup_script: row.setup_script,
+            copy_files,
             created_at: row.created_at,
             updated_at: row.updated_at,
-        }
+        })
     }
+}
+
+fn patterns_json(patterns: &[CopyPattern]) -> String {
+    serde_json::Value::from(patterns.iter().map(CopyPattern::as_str).collect::<Vec<_>>())
+        .to_string()
 }
 
 impl Store {
@@ -47,8 +67,9 @@ impl Store {
         let path = path_text(&new.path)?;
         let now = Utc::now();
         sqlx::query_as::<_, ProjectRow>(
-            "INSERT INTO projects (id, name, description, path, agent_image, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+            "INSERT INTO projects (id, name, description, path, agent_image, setup_script,
+                                   copy_files, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
              RETURNING *",
         )
         .bind(ProjectId::new().to_string())
@@ -56,10 +77,11 @@ impl Store {
         .bind(&new.description)
         .bind(path)
         .bind(&new.agent_image)
+        .bind(&new.setup_script)
+        .bind(patterns_json(&new.copy_files))
         .bind(now)
         .fetch_one(&self.pool)
         .await
-        .map(Project::from)
         .map_err(|error| {
             if is_unique_violation(&error) {
                 StoreError::Conflict(format!(
@@ -68,7 +90,8 @@ impl Store {
             } else {
                 error.into()
             }
-        })
+        })?
+        .try_into()
     }
 
     pub async fn project(&self, id: ProjectId) -> Result<Option<Project>, StoreError> {
@@ -76,7 +99,7 @@ impl Store {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(Project::from))
+        row.map(Project::try_from).transpose()
     }
 
     /// Every project, oldest first.
@@ -85,7 +108,7 @@ impl Store {
             sqlx::query_as::<_, ProjectRow>("SELECT * FROM projects ORDER BY created_at, rowid")
                 .fetch_all(&self.pool)
                 .await?;
-        Ok(rows.into_iter().map(Project::from).collect())
+        rows.into_iter().map(Project::try_from).collect()
     }
 
     /// Applies `update`; `None` when no project has this id.
@@ -99,7 +122,9 @@ impl Store {
                  name = COALESCE(?2, name),
                  description = COALESCE(?3, description),
                  agent_image = CASE WHEN ?4 THEN ?5 ELSE agent_image END,
-                 updated_at = ?6
+                 updated_at = ?6,
+                 setup_script = CASE WHEN ?7 THEN ?8 ELSE setup_script END,
+                 copy_files = COALESCE(?9, copy_files)
              WHERE id = ?1
              RETURNING *",
         )
@@ -109,9 +134,12 @@ impl Store {
         .bind(update.agent_image.is_some())
         .bind(update.agent_image.flatten())
         .bind(Utc::now())
+        .bind(update.setup_script.is_some())
+        .bind(update.setup_script.flatten())
+        .bind(update.copy_files.as_deref().map(patterns_json))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(Project::from))
+        row.map(Project::try_from).transpose()
     }
 
     /// Deletes the project's row, its sessions and their messages and events (the directory on

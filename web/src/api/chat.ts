@@ -194,6 +194,8 @@ function applyEvent(state: ChatState, event: ServerEvent): ChatState {
     }
     case 'session:updated':
       return { ...state, session: event.session, running: isBusy(event.session.run_state) || state.live.length > 0 };
+    case 'setup:output':
+    case 'setup:state':
     case 'image:progress':
     case 'image:done':
     case 'image:error':

@@ -46,6 +46,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
   const [path, setPath] = useState('');
   const [description, setDescription] = useState('');
   const [image, setImage] = useState('');
+  const [setupScript, setSetupScript] = useState('');
+  const [copyFiles, setCopyFiles] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -55,6 +57,12 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
     if (path.trim()) body.path = path.trim();
     if (description.trim()) body.description = description.trim();
     if (image) body.agent_image = image;
+    if (setupScript.trim()) body.setup_script = setupScript;
+    const patterns = copyFiles
+      .split('\n')
+      .map((line) => line.trim())
+      .filter(Boolean);
+    if (patterns.length > 0) body.copy_files = patterns;
     setBusy(true);
     try {
       const project = await api.post<Project>('/api/projects', body);
@@ -63,6 +71,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
       setPath('');
       setDescription('');
       setImage('');
+      setSetupScript('');
+      setCopyFiles('');
       setError(null);
     } catch (failure) {
       setError(describeError(failure));
@@ -92,6 +102,22 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
       />
       <label htmlFor="project-image">Agent image</label>
       <ImageSelect id="project-image" value={image} onChange={setImage} />
+      <label htmlFor="project-setup-script">Setup script (optional)</label>
+      <textarea
+        id="project-setup-script"
+        rows={3}
+        value={setupScript}
+        onChange={(event) => setSetupScript(event.target.value)}
+        placeholder="runs once in each session before its first turn, e.g. npm ci"
+      />
+      <label htmlFor="project-copy-files">Files copied into new worktrees (optional)</label>
+      <textarea
+        id="project-copy-files"
+        rows={2}
+        value={copyFiles}
+        onChange={(event) => setCopyFiles(event.target.value)}
+        placeholder={'ignored files, one pattern a line, e.g. .env'}
+      />
       <ErrorNote error={error} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? 'Creating…' : 'Create project'}

@@ -11,6 +11,7 @@ import { useViewing } from '../attention';
 import { ChatPanel } from '../components/ChatPanel';
 import { ErrorNote } from '../components/ErrorNote';
 import { ReviewPanel } from '../components/ReviewPanel';
+import { SetupPanel } from '../components/SetupPanel';
 import { SourceControl } from '../components/SourceControl';
 import { formatCost, modeLabels, modes, runStateLabels, statusLabels } from '../format';
 
@@ -179,6 +180,7 @@ function SessionView({ sessionId }: { sessionId: string }) {
       </header>
       <ErrorNote error={loadError} />
       <ErrorNote error={actionError} onDismiss={() => setActionError(null)} />
+      <SetupPanel sessionId={sessionId} />
       <Tabs current={tab} onChange={setTab} />
       {/* The chat stays mounted behind the Review tab, so a draft message survives a look at the diff. */}
       <div className="session-layout" role="tabpanel" id="tabpanel-chat" aria-labelledby="tab-chat" hidden={tab !== 'chat'}>

@@ -19,6 +19,7 @@ mod proxy;
 mod review;
 mod scale;
 mod scripts;
+mod setup;
 mod support;
 mod turn_scenarios;
 mod turns;

@@ -481,6 +481,14 @@ impl Engine {
             None => self.store().default_agent().await?,
         };
         let workspace = self.prepare_workspace(&session, &project).await?;
+        self.ensure_setup(
+            &session,
+            &project,
+            &agent,
+            &workspace.path,
+            &workspace.access,
+        )
+        .await?;
         let endpoint = self.open_endpoint(id).await?;
         self.model_ready(endpoint.as_ref())?;
         let launch = self.launch(

@@ -186,6 +186,7 @@ impl Engine {
         let git_dir = self.session_git_dir(session.id);
         let worktree = git::create_worktree(&project.path, session.id, &git_dir).await?;
         let path = worktree.checkout.work_tree().to_path_buf();
+        self.copy_included_files(session.id, project, &path).await;
         if !worktree.continued || session.base_commit.is_none() {
             self.store()
                 .set_base(

@@ -10,6 +10,7 @@ pub(crate) mod images;
 pub(crate) mod projects;
 pub(crate) mod review;
 pub(crate) mod sessions;
+pub(crate) mod setup;
 pub(crate) mod usage;
 
 use crate::{AppState, auth, ws};
@@ -71,6 +72,10 @@ fn token_routes() -> RouteList {
         .route("/api/sessions/{id}/stop", post(sessions::stop))
         .route("/api/sessions/{id}/warm", post(sessions::warm))
         .route("/api/sessions/{id}/usage", get(usage::show))
+        .route(
+            "/api/sessions/{id}/setup",
+            get(setup::show).post(setup::act),
+        )
         .route("/api/sessions/{id}/review", get(review::show))
         .route("/api/sessions/{id}/review/diff", get(review::diff))
         .route("/api/sessions/{id}/merge", post(review::merge))

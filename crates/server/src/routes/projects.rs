@@ -62,6 +62,8 @@ pub async fn create(
             path: body.path,
             description: body.description,
             agent_image: body.agent_image,
+            setup_script: body.setup_script,
+            copy_files: body.copy_files,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(project.into())))
@@ -90,6 +92,8 @@ pub async fn update(
         name: body.name,
         description: body.description,
         agent_image: body.agent_image,
+        setup_script: body.setup_script,
+        copy_files: body.copy_files,
     };
     Ok(Json(
         state
