@@ -32,8 +32,9 @@ use std::time::Duration;
 pub const DATABASE_FILE: &str = "agentyard.db";
 
 /// How long a connection waits for another writer before it gives up with "database is locked".
-/// Writes here are single short statements, so a few seconds covers any honest contention.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// SQLite lets one connection write at a time; the writes of turns queue in the store first (see
+/// `Store::writes`), so the engine's own busy wait is for the rare writes of other requests.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The name of the agent seeded into a fresh database.
 const DEFAULT_AGENT_NAME: &str = "Claude";
@@ -42,6 +43,10 @@ const DEFAULT_AGENT_NAME: &str = "Claude";
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
+    /// The frequent writes of running turns (their output, messages, run states) take turns here,
+    /// first come first served, instead of meeting in SQLite's busy handler, which polls with
+    /// growing sleeps and lets an unlucky writer wait past any timeout when many sessions stream.
+    writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -73,9 +78,17 @@ impl Store {
             .run(&pool)
             .await
             .with_context(|| format!("cannot migrate the database {}", file.display()))?;
-        let store = Store { pool };
+        let store = Store {
+            pool,
+            writes: std::sync::Arc::default(),
+        };
         store.seed_default_agent().await?;
         Ok(store)
+    }
+
+    /// Waits for the turn of a frequent write (see `writes`).
+    async fn write_turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.writes.lock().await
     }
 
     /// Inserts the default agent unless one exists, so it is seeded on the first open only

@@ -197,6 +197,7 @@ impl Store {
     /// Stores a message at the end of its session's history.
     /// A `Conflict` when the session no longer exists.
     pub async fn insert_message(&self, new: NewMessage) -> Result<Message, StoreError> {
+        let _turn = self.write_turn().await;
         let result = sqlx::query_as::<_, MessageRow>(
             "INSERT INTO messages
                  (id, session_id, role, content, tool_use, cost_usd, interrupted, created_at)
@@ -227,6 +228,7 @@ impl Store {
         id: MessageId,
         update: MessageUpdate,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let mut transaction = self.pool.begin().await?;
         if update.content.is_some() {
             sqlx::query("DELETE FROM message_parts WHERE message_id = ?1")
@@ -277,6 +279,7 @@ impl Store {
     /// Folds a message's appended parts into its content, once its turn has ended: the one
     /// write of the whole text.
     pub async fn fold_message_text(&self, id: MessageId) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let mut transaction = self.pool.begin().await?;
         sqlx::query(
             "UPDATE messages SET content = content || COALESCE(
@@ -344,6 +347,7 @@ impl Store {
     /// of deltas costs one commit per stretch read, not one per delta.
     /// A `Conflict` when the session or the message no longer exists.
     pub async fn append_output(&self, output: TurnOutput<'_>) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let gone = |error: sqlx::Error| {
             if is_foreign_key_violation(&error) {
                 session_gone(output.session)

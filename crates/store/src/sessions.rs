@@ -248,6 +248,7 @@ impl Store {
         id: SessionId,
         state: RunState,
     ) -> Result<Option<Session>, StoreError> {
+        let _turn = self.write_turn().await;
         sqlx::query_as::<_, SessionRow>(
             "UPDATE sessions SET run_state = ?2, updated_at = ?3 WHERE id = ?1 RETURNING *",
         )
@@ -333,6 +334,7 @@ impl Store {
         id: SessionId,
         cc_session_id: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.write_turn().await;
         let result =
             sqlx::query("UPDATE sessions SET cc_session_id = ?2, updated_at = ?3 WHERE id = ?1")
                 .bind(id.to_string())
