@@ -18,6 +18,10 @@ pub struct Project {
     pub path: PathBuf,
     /// Image for this project's sessions when neither the request nor the agent names one.
     pub agent_image: Option<String>,
+    /// Shell text a preview runs in a session's container (its dev server), in the work path.
+    pub dev_script: Option<String>,
+    /// The port the dev server listens on; `None`: read from the script's output.
+    pub dev_port: Option<u16>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -29,6 +33,8 @@ pub struct NewProject {
     pub description: String,
     pub path: PathBuf,
     pub agent_image: Option<String>,
+    pub dev_script: Option<String>,
+    pub dev_port: Option<u16>,
 }
 
 /// An agent persona: a system prompt, a model and an image.

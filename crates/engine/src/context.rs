@@ -133,6 +133,8 @@ mod tests {
             description: String::new(),
             path: PathBuf::from("/p/shop"),
             agent_image: None,
+            dev_script: None,
+            dev_port: None,
             created_at: now,
             updated_at: now,
         };

@@ -4,7 +4,7 @@
 //! lists them and adds what is common to all (the token scheme, the error body, the tags).
 //! A test of the app (`tests/it/openapi.rs`) fails when a route of the router is missing here.
 
-use crate::routes::{agents, git, health, images, projects, review, sessions, usage};
+use crate::routes::{agents, git, health, images, preview, projects, review, sessions, usage};
 use crate::{auth, ws};
 use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -46,6 +46,9 @@ use utoipa::{Modify, OpenApi};
         sessions::send,
         sessions::stop,
         usage::show,
+        preview::show,
+        preview::start,
+        preview::stop,
         review::show,
         review::diff,
         review::merge,

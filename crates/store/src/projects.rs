@@ -14,6 +14,10 @@ pub struct ProjectUpdate {
     pub description: Option<String>,
     /// `Some(None)` clears the project's image.
     pub agent_image: Option<Option<String>>,
+    /// `Some(None)` clears the dev script.
+    pub dev_script: Option<Option<String>>,
+    /// `Some(None)` clears the dev port.
+    pub dev_port: Option<Option<u16>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -23,6 +27,8 @@ struct ProjectRow {
     description: String,
     path: String,
     agent_image: Option<String>,
+    dev_script: Option<String>,
+    dev_port: Option<i64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -35,6 +41,9 @@ impl From<ProjectRow> for Project {
             description: row.description,
             path: PathBuf::from(row.path),
             agent_image: row.agent_image,
+            dev_script: row.dev_script,
+            // Written only from a `u16`; anything else in the column is treated as unset.
+            dev_port: row.dev_port.and_then(|port| u16::try_from(port).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -47,8 +56,9 @@ impl Store {
         let path = path_text(&new.path)?;
         let now = Utc::now();
         sqlx::query_as::<_, ProjectRow>(
-            "INSERT INTO projects (id, name, description, path, agent_image, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+            "INSERT INTO projects
+                 (id, name, description, path, agent_image, dev_script, dev_port, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
              RETURNING *",
         )
         .bind(ProjectId::new().to_string())
@@ -56,6 +66,8 @@ impl Store {
         .bind(&new.description)
         .bind(path)
         .bind(&new.agent_image)
+        .bind(&new.dev_script)
+        .bind(new.dev_port.map(i64::from))
         .bind(now)
         .fetch_one(&self.pool)
         .await
@@ -99,6 +111,8 @@ impl Store {
                  name = COALESCE(?2, name),
                  description = COALESCE(?3, description),
                  agent_image = CASE WHEN ?4 THEN ?5 ELSE agent_image END,
+                 dev_script = CASE WHEN ?7 THEN ?8 ELSE dev_script END,
+                 dev_port = CASE WHEN ?9 THEN ?10 ELSE dev_port END,
                  updated_at = ?6
              WHERE id = ?1
              RETURNING *",
@@ -109,6 +123,10 @@ impl Store {
         .bind(update.agent_image.is_some())
         .bind(update.agent_image.flatten())
         .bind(Utc::now())
+        .bind(update.dev_script.is_some())
+        .bind(update.dev_script.flatten())
+        .bind(update.dev_port.is_some())
+        .bind(update.dev_port.flatten().map(i64::from))
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.map(Project::from))

@@ -31,6 +31,7 @@ export type {
   MergeRequest,
   Message,
   Project,
+  Preview,
   Pushed,
   PushRequest,
   Rebased,

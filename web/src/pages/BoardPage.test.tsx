@@ -9,6 +9,8 @@ const project: Project = {
   description: 'A demo project',
   path: '/projects/demo',
   agent_image: null,
+  dev_script: null,
+  dev_port: null,
   created_at: '2025-01-01T00:00:00Z',
   updated_at: '2025-01-01T00:00:00Z',
 };

@@ -46,6 +46,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
   const [path, setPath] = useState('');
   const [description, setDescription] = useState('');
   const [image, setImage] = useState('');
+  const [devScript, setDevScript] = useState('');
+  const [devPort, setDevPort] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -55,6 +57,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
     if (path.trim()) body.path = path.trim();
     if (description.trim()) body.description = description.trim();
     if (image) body.agent_image = image;
+    if (devScript.trim()) body.dev_script = devScript.trim();
+    if (devPort.trim()) body.dev_port = Number(devPort);
     setBusy(true);
     try {
       const project = await api.post<Project>('/api/projects', body);
@@ -63,6 +67,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
       setPath('');
       setDescription('');
       setImage('');
+      setDevScript('');
+      setDevPort('');
       setError(null);
     } catch (failure) {
       setError(describeError(failure));
@@ -92,6 +98,22 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
       />
       <label htmlFor="project-image">Agent image</label>
       <ImageSelect id="project-image" value={image} onChange={setImage} />
+      <label htmlFor="project-dev-script">Dev script (optional, for previews)</label>
+      <input
+        id="project-dev-script"
+        value={devScript}
+        onChange={(event) => setDevScript(event.target.value)}
+        placeholder="npm run dev -- --host 0.0.0.0 --port $PORT"
+      />
+      <label htmlFor="project-dev-port">Dev port (optional)</label>
+      <input
+        id="project-dev-port"
+        type="number"
+        min={1}
+        max={65535}
+        value={devPort}
+        onChange={(event) => setDevPort(event.target.value)}
+      />
       <ErrorNote error={error} />
       <button type="submit" className="primary" disabled={busy}>
         {busy ? 'Creating…' : 'Create project'}

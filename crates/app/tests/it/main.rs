@@ -14,6 +14,7 @@ mod images;
 mod mcp;
 mod openapi;
 mod platform_image;
+mod preview;
 mod proxy;
 mod review;
 mod scripts;

@@ -62,6 +62,8 @@ pub async fn create(
             path: body.path,
             description: body.description,
             agent_image: body.agent_image,
+            dev_script: body.dev_script,
+            dev_port: body.dev_port,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(project.into())))
@@ -90,6 +92,8 @@ pub async fn update(
         name: body.name,
         description: body.description,
         agent_image: body.agent_image,
+        dev_script: body.dev_script,
+        dev_port: body.dev_port,
     };
     Ok(Json(
         state

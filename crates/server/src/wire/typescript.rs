@@ -34,6 +34,7 @@ fn declarations() -> Vec<(PathBuf, String)> {
         render::<SendMessage>(),
         render::<Queued>(),
         render::<SessionUsageBody>(),
+        render::<PreviewBody>(),
         render::<ToolUseBody>(),
         render::<MessageBody>(),
         render::<ServerEvent>(),

@@ -55,6 +55,8 @@ pub fn new_project(name: &str) -> NewProject {
         description: format!("the {name} project"),
         path: PathBuf::from("/projects").join(name),
         agent_image: None,
+        dev_script: None,
+        dev_port: None,
     }
 }
 
