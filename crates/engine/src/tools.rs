@@ -806,10 +806,17 @@ mod tests {
 
     #[test]
     fn execute_sessions_pre_approve_every_tool_and_the_others_only_the_read_only_ones() {
-        assert_eq!(pre_approved_tools(SessionMode::Execute), ["mcp__agentyard"]);
+        assert_eq!(
+            pre_approved_tools(SessionMode::Execute),
+            ["mcp__agentyard", "mcp__chrome-devtools"]
+        );
         for mode in [SessionMode::Ask, SessionMode::Explore] {
             let tools = pre_approved_tools(mode);
             assert_eq!(tools.len(), READ_ONLY_TOOLS.len());
+            assert!(
+                !tools.iter().any(|tool| tool.contains("chrome-devtools")),
+                "{mode}: the browser acts, so it asks: {tools:?}"
+            );
             for acting in ACTING_TOOLS {
                 assert!(
                     !tools.iter().any(|tool| tool.ends_with(acting)),
