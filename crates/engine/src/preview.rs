@@ -91,7 +91,10 @@ impl Engine {
                 ),
             ));
         };
-        if self.preview_run(id).is_some_and(|preview| preview.is_running()) {
+        if self
+            .preview_run(id)
+            .is_some_and(|preview| preview.is_running())
+        {
             return Ok(());
         }
         // Where a session works is decided by its first turn (main checkout or a worktree of its
@@ -129,32 +132,47 @@ impl Engine {
                 ..PreviewState::default()
             }),
         });
-        // A run of before has ended (checked above): only its log is replaced.
-        self.inner
-            .previews
-            .lock()
-            .expect("previews lock")
-            .insert(id, preview.clone());
+        let raced = {
+            let mut previews = self.inner.previews.lock().expect("previews lock");
+            if previews.get(&id).is_some_and(|other| other.is_running()) {
+                true
+            } else {
+                // A run of before has ended: only its log is replaced.
+                previews.insert(id, preview.clone());
+                false
+            }
+        };
+        if raced {
+            // Another start of the same session won the race: one dev server per session.
+            process.killer.kill().await?;
+            return Ok(());
+        }
         tokio::spawn(follow(id, preview, process));
         Ok(())
     }
 
-    /// Stops the session's dev server (its whole process group). Stopping none is fine.
+    /// Stops the session's dev server (its whole process group); its log stays readable.
+    /// Stopping none is fine.
     pub async fn stop_preview(&self, id: SessionId) -> Result<(), EngineError> {
         self.session(id).await?;
-        self.end_preview(id).await
+        match self.preview_run(id) {
+            Some(preview) => preview.stop().await,
+            None => Ok(()),
+        }
     }
 
-    /// Stops the dev server, if any, of a session that is ending or going idle.
+    /// Stops and forgets the dev server, if any, of a session that is ending.
     pub(crate) async fn end_preview(&self, id: SessionId) -> Result<(), EngineError> {
-        let Some(preview) = self.preview_run(id) else {
-            return Ok(());
-        };
-        if preview.is_running() {
-            preview.killer.kill().await?;
-            preview.state.lock().expect("preview lock").running = false;
+        let removed = self
+            .inner
+            .previews
+            .lock()
+            .expect("previews lock")
+            .remove(&id);
+        match removed {
+            Some(preview) => preview.stop().await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
     /// The session's preview: whether it runs, its port, the end of its log.
@@ -194,14 +212,19 @@ impl Engine {
                     )
                 })?
             }
-            None => return Err(no_preview(id)),
+            None => {
+                // Unknown sessions are told apart from sessions without a preview.
+                self.session(id).await?;
+                return Err(no_preview(id));
+            }
         };
         self.runtime().dev_server_address(id, port).await
     }
 
     /// Whether the session's dev server runs (its container is then not released for idleness).
     pub(crate) fn preview_running(&self, id: SessionId) -> bool {
-        self.preview_run(id).is_some_and(|preview| preview.is_running())
+        self.preview_run(id)
+            .is_some_and(|preview| preview.is_running())
     }
 
     fn preview_run(&self, id: SessionId) -> Option<Arc<Preview>> {
@@ -217,6 +240,14 @@ impl Engine {
 impl Preview {
     fn is_running(&self) -> bool {
         self.state.lock().expect("preview lock").running
+    }
+
+    async fn stop(&self) -> Result<(), EngineError> {
+        if self.is_running() {
+            self.killer.kill().await?;
+            self.state.lock().expect("preview lock").running = false;
+        }
+        Ok(())
     }
 }
 
@@ -272,7 +303,10 @@ pub fn port_in_output(line: &str) -> Option<u16> {
             .unwrap_or(rest.len());
         let host = &rest[..host_end];
         // The port follows the last colon of the authority (an IPv6 host is in brackets).
-        if let Some(colon) = host.rfind(':').filter(|colon| !host[*colon..].contains(']')) {
+        if let Some(colon) = host
+            .rfind(':')
+            .filter(|colon| !host[*colon..].contains(']'))
+        {
             consider(at, &host[colon + 1..]);
         }
     }
@@ -316,7 +350,9 @@ mod tests {
             Some(8000)
         );
         assert_eq!(
-            port_in_output("  \u{1b}[32m➜\u{1b}[39m  \u{1b}[1mLocal\u{1b}[22m:   \u{1b}[36mhttp://localhost:\u{1b}[1m5173\u{1b}[22m/\u{1b}[39m"),
+            port_in_output(
+                "  \u{1b}[32m➜\u{1b}[39m  \u{1b}[1mLocal\u{1b}[22m:   \u{1b}[36mhttp://localhost:\u{1b}[1m5173\u{1b}[22m/\u{1b}[39m"
+            ),
             Some(5173)
         );
         assert_eq!(port_in_output("ready on localhost:3000"), Some(3000));

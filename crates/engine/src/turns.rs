@@ -19,8 +19,8 @@ use crate::runtime::{
 use crate::{Engine, EngineError, EngineEvent, SessionEndpoint};
 use agent::{ContentBlock, Event, LineParser, PermissionDecision};
 use domain::{
-    Agent, AgentMode, ImageChoice, ImageRef, MessageId, Project, Role, RunState, Session, SessionId,
-    SessionMode, SessionStatus, ToolUse, resolve_image,
+    Agent, AgentMode, ImageChoice, ImageRef, MessageId, Project, Role, RunState, Session,
+    SessionId, SessionMode, SessionStatus, ToolUse, resolve_image,
 };
 use futures::StreamExt;
 use std::collections::VecDeque;
@@ -391,15 +391,16 @@ impl Engine {
         let guard = GitGuard::before_turn(&workspace, self.runtime().mode());
         let endpoint = self.open_endpoint(id).await?;
         self.model_ready(endpoint.as_ref())?;
-        let launch = self.launch(
-            &session,
-            &project,
-            &agent,
-            &workspace,
-            endpoint.as_ref(),
-            pending.model,
-        )
-        .await?;
+        let launch = self
+            .launch(
+                &session,
+                &project,
+                &agent,
+                &workspace,
+                endpoint.as_ref(),
+                pending.model,
+            )
+            .await?;
         // Only a container runs an image; asking the runtime its mode costs nothing, unlike a
         // health check (which pings the engine and inspects images) on every turn.
         if self.runtime().mode() == AgentMode::Docker {

@@ -86,7 +86,10 @@ async fn add_slash(uri: Uri) -> Response {
 
 async fn forward(State(proxy): State<PreviewProxy>, request: Request) -> Response {
     let Some((id, path)) = split_path(request.uri().path()) else {
-        return page(StatusCode::NOT_FOUND, "There is no such preview: the address names no session.");
+        return page(
+            StatusCode::NOT_FOUND,
+            "There is no such preview: the address names no session.",
+        );
     };
     let target = match proxy.engine.preview_target(id).await {
         Ok(target) => target,
@@ -144,7 +147,9 @@ async fn forward_http(
             tracing::debug!(%target, %error, "the dev server did not answer");
             return page(
                 StatusCode::BAD_GATEWAY,
-                &format!("The dev server did not answer ({error}). Is it still starting, or does it listen on another port or only on 127.0.0.1? Its log is in the session's Preview tab."),
+                &format!(
+                    "The dev server did not answer ({error}). Is it still starting, or does it listen on another port or only on 127.0.0.1? Its log is in the session's Preview tab."
+                ),
             );
         }
     };
@@ -176,16 +181,18 @@ async fn forward_websocket(request: Request, target: SocketAddr, path_and_query:
     let mut headers = parts.headers.clone();
     strip_platform_headers(&mut headers);
     // What the app may care about; the handshake's own headers are the client library's.
-    for name in [SEC_WEBSOCKET_PROTOCOL, COOKIE, header::ORIGIN, header::USER_AGENT] {
+    for name in [
+        SEC_WEBSOCKET_PROTOCOL,
+        COOKIE,
+        header::ORIGIN,
+        header::USER_AGENT,
+    ] {
         for value in headers.get_all(&name) {
             upstream.headers_mut().append(name.clone(), value.clone());
         }
     }
-    let connected = tokio::time::timeout(
-        CONNECT_TIMEOUT,
-        tokio_tungstenite::connect_async(upstream),
-    )
-    .await;
+    let connected =
+        tokio::time::timeout(CONNECT_TIMEOUT, tokio_tungstenite::connect_async(upstream)).await;
     let (upstream, answer) = match connected {
         Ok(Ok(connected)) => connected,
         Ok(Err(error)) => {
@@ -212,9 +219,8 @@ async fn forward_websocket(request: Request, target: SocketAddr, path_and_query:
     upgrade.on_upgrade(move |browser| relay(browser, upstream))
 }
 
-type Upstream = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Upstream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Passes messages both ways until either side closes.
 async fn relay(browser: WebSocket, upstream: Upstream) {
@@ -268,10 +274,12 @@ fn to_browser_message(message: tungstenite::Message) -> Option<ws::Message> {
         tungstenite::Message::Binary(data) => ws::Message::binary(data),
         tungstenite::Message::Ping(data) => ws::Message::Ping(data),
         tungstenite::Message::Pong(data) => ws::Message::Pong(data),
-        tungstenite::Message::Close(frame) => ws::Message::Close(frame.map(|frame| ws::CloseFrame {
-            code: frame.code.into(),
-            reason: frame.reason.as_str().into(),
-        })),
+        tungstenite::Message::Close(frame) => {
+            ws::Message::Close(frame.map(|frame| ws::CloseFrame {
+                code: frame.code.into(),
+                reason: frame.reason.as_str().into(),
+            }))
+        }
         // Raw frames are never produced when reading.
         tungstenite::Message::Frame(_) => return None,
     })
@@ -344,10 +352,9 @@ fn remove_login_cookie(headers: &mut HeaderMap) {
 /// Why there is nothing to show, as a page a person reads in the preview tab.
 fn refusal(id: SessionId, error: EngineError) -> Response {
     match error {
-        EngineError::NotFound { .. } => page(
-            StatusCode::NOT_FOUND,
-            &format!("There is no session {id}."),
-        ),
+        EngineError::NotFound { .. } => {
+            page(StatusCode::NOT_FOUND, &format!("There is no session {id}."))
+        }
         EngineError::Refused { .. } | EngineError::Conflict(_) | EngineError::Invalid { .. } => {
             page(StatusCode::BAD_GATEWAY, &error.to_string())
         }
@@ -384,7 +391,9 @@ mod tests {
         headers.insert(AUTHORIZATION, "Bearer secret".parse().unwrap());
         headers.append(
             COOKIE,
-            "theme=dark; agentyard_token=secret; cart=3".parse().unwrap(),
+            "theme=dark; agentyard_token=secret; cart=3"
+                .parse()
+                .unwrap(),
         );
         headers.insert(CONNECTION, "keep-alive, x-private".parse().unwrap());
         headers.insert("x-private", "1".parse().unwrap());

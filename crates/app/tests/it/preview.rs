@@ -40,6 +40,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             super().do_GET()
 
     def echo(self):
+        # A 101 answer must say HTTP/1.1 (the handler's default is 1.0).
+        self.protocol_version = "HTTP/1.1"
         key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
         accept = base64.b64encode(hashlib.sha1(key.encode()).digest()).decode()
         self.send_response(101)
@@ -242,7 +244,7 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     assert_eq!(status, 200, "{headers}");
     assert!(!headers.contains(TOKEN), "the app saw the token: {headers}");
     let headers: Value = serde_json::from_str(&headers).unwrap();
-    assert_eq!(headers["Cookie"], "theme=dark", "{headers}");
+    assert_eq!(headers["cookie"], "theme=dark", "{headers}");
     let response = app
         .client
         .get(format!("{}/preview/{first}/headers", app.base_url))
@@ -253,7 +255,7 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     assert_eq!(response.status(), 200);
     let headers = response.text().await.unwrap();
     assert!(
-        !headers.contains(TOKEN) && !headers.contains("Authorization"),
+        !headers.contains(TOKEN) && !headers.to_lowercase().contains("authorization"),
         "{headers}"
     );
 
@@ -266,7 +268,10 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     assert_eq!(status, 401);
 
     // A WebSocket through the proxy, both ways.
-    let url = format!("{}/preview/{first}/ws", app.base_url.replace("http://", "ws://"));
+    let url = format!(
+        "{}/preview/{first}/ws",
+        app.base_url.replace("http://", "ws://")
+    );
     let mut request = url.as_str().into_client_request().unwrap();
     request
         .headers_mut()
@@ -305,26 +310,31 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
         get_preview(&app, second, "/who.txt", Some(TOKEN)).await,
         (StatusCode::OK, "the worktree\n".to_owned())
     );
-    let (status, _) = get_preview(&app, &domain::SessionId::new().to_string(), "/", Some(TOKEN)).await;
+    let (status, _) = get_preview(
+        &app,
+        &domain::SessionId::new().to_string(),
+        "/",
+        Some(TOKEN),
+    )
+    .await;
     assert_eq!(status, 404);
 }
 
 #[tokio::test]
 async fn an_agent_on_the_browser_stack_opens_its_own_dev_server_with_the_browser_tools() {
     let prompt = "open the dev server in your browser";
-    let model = model(
-        Script::new().rule("hello", [Reply::text("hi")]).rule(
-            prompt,
-            [
-                Reply::tool_use(
-                    "mcp__chrome-devtools__navigate_page",
-                    json!({"type": "url", "url": "http://127.0.0.1:8000/"}),
-                ),
-                Reply::tool_use("mcp__chrome-devtools__take_snapshot", json!({})),
-                Reply::text("I saw the page."),
-            ],
-        ),
-    );
+    let model = model(Script::new().rule("hello", [Reply::text("hi")]).rule(
+        prompt,
+        [
+            Reply::tool_use(
+                "mcp__chrome-devtools__navigate_page",
+                // Chromium's first start is slow on a loaded machine.
+                json!({"type": "url", "url": "http://127.0.0.1:8000/", "timeout": 60000}),
+            ),
+            Reply::tool_use("mcp__chrome-devtools__take_snapshot", json!({})),
+            Reply::text("I saw the page."),
+        ],
+    ));
     let (app, _sweep) = bridged_app(model.base_url(), "claude-agent-browser").await;
     let (status, project) = app
         .post(

@@ -149,7 +149,9 @@ impl Runtime for LocalRuntime {
         let mut child = command.spawn().map_err(|error| {
             EngineError::unexpected(format!("cannot start the dev script with sh: {error}"))
         })?;
-        let group = child.id().and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
+        let group = child
+            .id()
+            .and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
         let stdout = child.stdout.take().expect("stdout is piped");
         let kill = Arc::new(Notify::new());
         let killer = Arc::new(LocalKiller(kill.clone()));

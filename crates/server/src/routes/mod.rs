@@ -73,7 +73,9 @@ fn token_routes() -> RouteList {
         .route("/api/sessions/{id}/usage", get(usage::show))
         .route(
             "/api/sessions/{id}/preview",
-            get(preview::show).post(preview::start).delete(preview::stop),
+            get(preview::show)
+                .post(preview::start)
+                .delete(preview::stop),
         )
         .route("/api/sessions/{id}/review", get(review::show))
         .route("/api/sessions/{id}/review/diff", get(review::diff))
