@@ -342,6 +342,32 @@ async function walk(context, base, loginUrl, token) {
     await page.waitForFunction(() => document.title === 'Agentyard');
   });
 
+  await run('start a preview of the session and see the app through the platform', async () => {
+    // Local mode: the dev server is a child of the platform in the session's work path, on loopback.
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    await page.getByRole('tab', { name: 'Preview' }).click();
+    const panel = page.locator('section.preview');
+    await panel.locator('#dev-script').fill('exec python3 -u -m http.server "$PORT" --bind 127.0.0.1');
+    await panel.locator('#dev-port').fill(String(port));
+    await panel.getByRole('button', { name: 'Save dev server settings' }).click();
+    await panel.getByRole('button', { name: 'Saved' }).waitFor();
+    await panel.getByRole('button', { name: 'Start preview' }).click();
+    await panel.getByTestId('preview-state').getByText(`Running on port ${port}`).waitFor();
+    await panel.getByLabel('Dev server log').getByText(`port ${port}`).waitFor();
+    // The server may take a moment to listen: reload the frame until the listing shows the file.
+    const frame = page.frameLocator('iframe.preview-frame');
+    for (let attempt = 0; ; attempt++) {
+      if (await frame.getByRole('link', { name: 'hello.txt' }).isVisible().catch(() => false)) break;
+      if (attempt > 40) throw new Error('the preview never showed the directory listing with hello.txt');
+      await page.waitForTimeout(250);
+      await panel.getByRole('button', { name: 'Reload' }).click();
+    }
+    await shoot(page, 'preview');
+    await panel.getByRole('button', { name: 'Stop preview' }).click();
+    await panel.getByTestId('preview-state').getByText('Stopped').waitFor();
+    await page.getByRole('tab', { name: 'Chat' }).click();
+  });
+
   // A second writer while "Write hello" holds the main checkout: it works in a worktree of its
   // own, and its work comes back through the Review tab.
   await run('a second session works in its own worktree', async () => {

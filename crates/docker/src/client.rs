@@ -2,6 +2,7 @@
 //! health, images, networks, runtimes and the lifecycle of session containers.
 
 use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -404,5 +405,55 @@ impl Docker {
             user: config.user.unwrap_or_default(),
             mounts,
         }))
+    }
+
+    /// The container's address on `network`, or `None` when there is no such container or it is
+    /// not attached there (not running, or on another network).
+    pub async fn container_address(
+        &self,
+        name_or_id: &str,
+        network: &str,
+    ) -> Result<Option<IpAddr>, DockerError> {
+        let response = match self
+            .api()
+            .await?
+            .inspect_container(name_or_id, None::<InspectContainerOptions>)
+            .await
+        {
+            Ok(response) => response,
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => return Ok(None),
+            Err(error) => return Err(translate(error, None)),
+        };
+        let running = response
+            .state
+            .and_then(|state| state.running)
+            .unwrap_or(false);
+        let address = response
+            .network_settings
+            .and_then(|settings| settings.networks)
+            .and_then(|mut networks| networks.remove(network))
+            .and_then(|endpoint| endpoint.ip_address)
+            .and_then(|address| address.parse().ok());
+        Ok(address.filter(|_| running))
+    }
+
+    /// The value of one label of an image, or `None` when the image lacks it (or is missing).
+    pub async fn image_label(
+        &self,
+        image: &ImageRef,
+        label: &str,
+    ) -> Result<Option<String>, DockerError> {
+        match self.api().await?.inspect_image(image.as_str()).await {
+            Ok(inspected) => Ok(inspected
+                .config
+                .and_then(|config| config.labels)
+                .and_then(|mut labels| labels.remove(label))),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(None),
+            Err(error) => Err(translate(error, None)),
+        }
     }
 }

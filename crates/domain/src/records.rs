@@ -23,6 +23,10 @@ pub struct Project {
     pub setup_script: Option<String>,
     /// Ignored files of the main checkout copied into each new worktree.
     pub copy_files: Vec<CopyPattern>,
+    /// Shell text a preview runs in a session's container (its dev server), in the work path.
+    pub dev_script: Option<String>,
+    /// The port the dev server listens on; `None`: read from the script's output.
+    pub dev_port: Option<u16>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -36,6 +40,8 @@ pub struct NewProject {
     pub agent_image: Option<String>,
     pub setup_script: Option<String>,
     pub copy_files: Vec<CopyPattern>,
+    pub dev_script: Option<String>,
+    pub dev_port: Option<u16>,
 }
 
 /// An agent persona: a system prompt, a model and an image.

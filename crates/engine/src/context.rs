@@ -135,6 +135,8 @@ mod tests {
             agent_image: None,
             setup_script: None,
             copy_files: Vec::new(),
+            dev_script: None,
+            dev_port: None,
             created_at: now,
             updated_at: now,
         };

@@ -14,6 +14,7 @@ mod events;
 mod git_ops;
 pub mod images;
 pub mod model_proxy;
+mod preview;
 mod projects;
 mod reconcile;
 mod review;
@@ -31,6 +32,7 @@ pub use git_ops::{
     DEFAULT_LOG_LIMIT, GitBranch, GitCommit, GitFileStatus, GitStatus, MAX_LOG_LIMIT,
 };
 pub use images::ImageBuildRequest;
+pub use preview::{LOG_TAIL_BYTES, PreviewStatus};
 pub use projects::{ProjectChanges, ProjectInput};
 pub use review::{DEFAULT_REMOTE, MergeOutcome, MergeStrategy, Pushed, ReviewFile, SessionReview};
 pub use sessions::{SessionChanges, SessionInput};
@@ -87,6 +89,9 @@ struct Inner {
     live: Mutex<HashMap<SessionId, runtime::LiveAgent>>,
     /// When each session's last turn ended, for the idle timeout of its container.
     idle_since: Mutex<HashMap<SessionId, tokio::time::Instant>>,
+    /// Each session's dev server (its last run, kept after it ended for its log). A std mutex:
+    /// held only to look up or replace an entry.
+    previews: Mutex<HashMap<SessionId, Arc<preview::Preview>>>,
     /// Tags of agent images being built now, so one tag is never built twice at once.
     image_builds: Mutex<HashSet<String>>,
     /// Serves each session's MCP socket; set once by the app after the engine is built, because
@@ -123,6 +128,7 @@ impl Engine {
                 running_turns,
                 live: Mutex::new(HashMap::new()),
                 idle_since: Mutex::new(HashMap::new()),
+                previews: Mutex::new(HashMap::new()),
                 image_builds: Mutex::new(HashSet::new()),
                 endpoints: OnceLock::new(),
             }),

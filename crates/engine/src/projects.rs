@@ -18,6 +18,9 @@ pub struct ProjectInput {
     pub agent_image: Option<String>,
     pub setup_script: Option<String>,
     pub copy_files: Option<Vec<String>>,
+    pub dev_script: Option<String>,
+    /// Checked to be a TCP port (1-65535).
+    pub dev_port: Option<i64>,
 }
 
 /// What a client may change on a project; `None` leaves a field as it is.
@@ -30,6 +33,10 @@ pub struct ProjectChanges {
     /// `Some(None)` or a blank script removes the setup script.
     pub setup_script: Option<Option<String>>,
     pub copy_files: Option<Vec<String>>,
+    /// `Some(None)` or `Some(Some(""))` clears the dev script.
+    pub dev_script: Option<Option<String>>,
+    /// `Some(None)` clears the dev port.
+    pub dev_port: Option<Option<i64>>,
 }
 
 /// A setup script as given: blank means none; bounded, no NUL byte (it is shell text).
@@ -55,6 +62,39 @@ fn checked_copy_files(patterns: &[String]) -> Result<Vec<domain::CopyPattern>, E
 }
 
 const MAX_NAME: usize = 100;
+
+/// The longest dev script taken: a few commands, not a program (that belongs in a file of the project).
+const MAX_DEV_SCRIPT_BYTES: usize = 16 * 1024;
+
+/// A dev script as stored: blank means none; NUL bytes and oversized text are refused.
+fn checked_dev_script(script: Option<String>) -> Result<Option<String>, EngineError> {
+    let Some(script) = optional_text(script) else {
+        return Ok(None);
+    };
+    if script.len() > MAX_DEV_SCRIPT_BYTES || script.contains('\0') {
+        return Err(EngineError::invalid(
+            "invalid_dev_script",
+            format!(
+                "the dev script must be at most {} KiB of text without NUL bytes; put a longer one in a file of the project and run that",
+                MAX_DEV_SCRIPT_BYTES / 1024
+            ),
+        ));
+    }
+    Ok(Some(script))
+}
+
+/// A dev port: a TCP port number, 1 to 65535.
+fn checked_dev_port(port: i64) -> Result<u16, EngineError> {
+    u16::try_from(port)
+        .ok()
+        .filter(|port| *port != 0)
+        .ok_or_else(|| {
+            EngineError::invalid(
+                "invalid_dev_port",
+                format!("dev_port {port} is not a TCP port; give a number from 1 to 65535, or none to read it from the script's output"),
+            )
+        })
+}
 
 pub(crate) fn checked_name(name: &str, what: &'static str) -> Result<String, EngineError> {
     let name = name.trim();
@@ -190,6 +230,8 @@ impl Engine {
         let agent_image = optional_text(input.agent_image);
         let setup_script = checked_setup_script(input.setup_script)?;
         let copy_files = checked_copy_files(input.copy_files.as_deref().unwrap_or_default())?;
+        let dev_script = checked_dev_script(input.dev_script)?;
+        let dev_port = input.dev_port.map(checked_dev_port).transpose()?;
         if let Some(image) = &agent_image {
             self.check_agent_image(image).await?;
         }
@@ -228,6 +270,8 @@ impl Engine {
                     agent_image,
                     setup_script,
                     copy_files,
+                    dev_script,
+                    dev_port,
                 })
                 .await?;
             Ok::<_, EngineError>(project)
@@ -257,6 +301,11 @@ impl Engine {
             .as_deref()
             .map(checked_copy_files)
             .transpose()?;
+        let dev_script = changes.dev_script.map(checked_dev_script).transpose()?;
+        let dev_port = changes
+            .dev_port
+            .map(|port| port.map(checked_dev_port).transpose())
+            .transpose()?;
         if let Some(Some(image)) = &agent_image {
             self.check_agent_image(image).await?;
         }
@@ -269,6 +318,8 @@ impl Engine {
                     agent_image,
                     setup_script,
                     copy_files,
+                    dev_script,
+                    dev_port,
                 },
             )
             .await?
@@ -360,6 +411,26 @@ mod tests {
         assert_eq!(error.code(), "invalid_copy_files");
         assert!(error.to_string().starts_with("copy_files:"), "{error}");
         assert!(error.to_string().contains("a pattern is"), "{error}");
+    }
+
+    #[test]
+    fn dev_ports_are_tcp_ports() {
+        assert_eq!(checked_dev_port(1).unwrap(), 1);
+        assert_eq!(checked_dev_port(65535).unwrap(), 65535);
+        for port in [0, -1, 65536, i64::MAX] {
+            assert!(checked_dev_port(port).is_err(), "{port}");
+        }
+    }
+
+    #[test]
+    fn blank_dev_scripts_are_none_and_nul_bytes_are_refused() {
+        assert_eq!(checked_dev_script(Some("  ".into())).unwrap(), None);
+        assert_eq!(
+            checked_dev_script(Some(" npm run dev \n".into())).unwrap(),
+            Some("npm run dev".into())
+        );
+        assert!(checked_dev_script(Some("a\0b".into())).is_err());
+        assert!(checked_dev_script(Some("x".repeat(MAX_DEV_SCRIPT_BYTES + 1))).is_err());
     }
 
     #[test]

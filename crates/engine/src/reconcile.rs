@@ -69,7 +69,12 @@ impl Engine {
             let running = self.streaming_sessions();
             let idle = self.inner.idle_since.lock().expect("idle lock");
             idle.iter()
-                .filter(|(id, since)| since.elapsed() >= timeout && !running.contains(id))
+                // A running preview is use too: its dev server lives in the container.
+                .filter(|(id, since)| {
+                    since.elapsed() >= timeout
+                        && !running.contains(id)
+                        && !self.preview_running(**id)
+                })
                 .map(|(id, _)| *id)
                 .collect()
         };

@@ -181,6 +181,8 @@ impl Engine {
     }
 
     async fn finish_session(&self, id: SessionId) -> Result<(), EngineError> {
+        // In local mode nothing else would end it; in docker mode removing the container would.
+        self.end_preview(id).await?;
         self.runtime().release(id).await?;
         self.close_endpoint(id).await;
         self.inner

@@ -39,6 +39,10 @@ pub const MAX_DELEGATION_DEPTH: u32 = 3;
 /// `mcp__agentyard__<tool>`.
 pub const MCP_SERVER: &str = "agentyard";
 
+/// The name the browser MCP server (chrome-devtools-mcp) is registered under: its tools are
+/// `mcp__chrome-devtools__<tool>`.
+pub const BROWSER_MCP_SERVER: &str = "chrome-devtools";
+
 /// The tools that only read. They run without asking in every mode.
 pub const READ_ONLY_TOOLS: &[&str] = &[
     "list_projects",
@@ -53,9 +57,15 @@ pub const ACTING_TOOLS: &[&str] = &["delegate_task", "send_message", "create_age
 
 /// What the CLI of a session in `mode` may call of the platform's tools without asking:
 /// all of them in execute mode, only the read-only ones otherwise.
+///
+/// The browser MCP server's tools (sessions on the browser stack) are pre-approved in execute mode
+/// only: they act on the session's own browser in its own container, as its shell does.
 pub fn pre_approved_tools(mode: SessionMode) -> Vec<String> {
     match mode {
-        SessionMode::Execute => vec![format!("mcp__{MCP_SERVER}")],
+        SessionMode::Execute => vec![
+            format!("mcp__{MCP_SERVER}"),
+            format!("mcp__{BROWSER_MCP_SERVER}"),
+        ],
         SessionMode::Ask | SessionMode::Explore => READ_ONLY_TOOLS
             .iter()
             .map(|tool| format!("mcp__{MCP_SERVER}__{tool}"))
@@ -796,10 +806,17 @@ mod tests {
 
     #[test]
     fn execute_sessions_pre_approve_every_tool_and_the_others_only_the_read_only_ones() {
-        assert_eq!(pre_approved_tools(SessionMode::Execute), ["mcp__agentyard"]);
+        assert_eq!(
+            pre_approved_tools(SessionMode::Execute),
+            ["mcp__agentyard", "mcp__chrome-devtools"]
+        );
         for mode in [SessionMode::Ask, SessionMode::Explore] {
             let tools = pre_approved_tools(mode);
             assert_eq!(tools.len(), READ_ONLY_TOOLS.len());
+            assert!(
+                !tools.iter().any(|tool| tool.contains("chrome-devtools")),
+                "{mode}: the browser acts, so it asks: {tools:?}"
+            );
             for acting in ACTING_TOOLS {
                 assert!(
                     !tools.iter().any(|tool| tool.ends_with(acting)),

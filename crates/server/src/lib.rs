@@ -8,6 +8,7 @@ mod auth;
 mod error;
 mod extract;
 mod openapi;
+mod preview;
 mod routes;
 mod ui;
 mod wire;

@@ -4,7 +4,9 @@
 //! lists them and adds what is common to all (the token scheme, the error body, the tags).
 //! A test of the app (`tests/it/openapi.rs`) fails when a route of the router is missing here.
 
-use crate::routes::{agents, git, health, images, projects, review, sessions, setup, usage};
+use crate::routes::{
+    agents, git, health, images, preview, projects, review, sessions, setup, usage,
+};
 use crate::{auth, ws};
 use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -49,6 +51,9 @@ use utoipa::{Modify, OpenApi};
         usage::show,
         setup::show,
         setup::act,
+        preview::show,
+        preview::start,
+        preview::stop,
         review::show,
         review::diff,
         review::merge,

@@ -81,6 +81,10 @@ pub struct ProjectBody {
     pub setup_script: Option<String>,
     /// Glob patterns of ignored files copied from the main checkout into each new worktree.
     pub copy_files: Vec<String>,
+    /// Shell text a preview runs in the session's container.
+    pub dev_script: Option<String>,
+    /// The port the dev server listens on; `null`: read from the script's output.
+    pub dev_port: Option<u16>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -99,6 +103,8 @@ impl From<Project> for ProjectBody {
                 .iter()
                 .map(|pattern| pattern.as_str().to_owned())
                 .collect(),
+            dev_script: project.dev_script,
+            dev_port: project.dev_port,
             created_at: project.created_at.to_rfc3339(),
             updated_at: project.updated_at.to_rfc3339(),
         }
@@ -115,6 +121,10 @@ pub struct CreateProject {
     pub agent_image: Option<String>,
     pub setup_script: Option<String>,
     pub copy_files: Option<Vec<String>>,
+    pub dev_script: Option<String>,
+    /// 1 to 65535.
+    #[ts(as = "Option<u32>")]
+    pub dev_port: Option<i64>,
 }
 
 #[derive(Deserialize, TS, ToSchema)]
@@ -131,6 +141,15 @@ pub struct UpdateProject {
     #[schema(value_type = Option<String>)]
     pub setup_script: Option<Option<String>>,
     pub copy_files: Option<Vec<String>>,
+    /// `null` or blank clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub dev_script: Option<Option<String>>,
+    /// 1 to 65535; `null` clears it.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
+    #[ts(as = "Option<Option<u32>>")]
+    pub dev_port: Option<Option<i64>>,
 }
 
 /// A session's setup: its setup script's state, exit code and output, and the files copied into
@@ -358,6 +377,31 @@ pub struct SendMessage {
 #[schema(as = SendMessageAccepted)]
 pub struct Queued {
     pub queued: bool,
+}
+
+/// `GET /api/sessions/{id}/preview`: the session's dev server.
+#[derive(Serialize, TS, ToSchema)]
+#[ts(rename = "Preview", export_to = "Preview.ts")]
+#[schema(as = Preview)]
+pub struct PreviewBody {
+    pub running: bool,
+    /// The port the dev server serves: the project's `dev_port`, else the first one its output names.
+    pub port: Option<u16>,
+    /// Where the app answers through the platform: `/preview/{id}/`.
+    pub url: String,
+    /// The end of the script's output (stdout and stderr), at most 64 KiB.
+    pub log_tail: String,
+}
+
+impl PreviewBody {
+    pub fn new(session: domain::SessionId, status: engine::PreviewStatus) -> Self {
+        Self {
+            running: status.running,
+            port: status.port,
+            url: format!("/preview/{session}/"),
+            log_tail: status.log_tail,
+        }
+    }
 }
 
 /// `GET /api/sessions/{id}/usage`: what the session's agent used of the model, as the

@@ -18,6 +18,10 @@ pub struct ProjectUpdate {
     /// `Some(None)` removes the setup script.
     pub setup_script: Option<Option<String>>,
     pub copy_files: Option<Vec<CopyPattern>>,
+    /// `Some(None)` clears the dev script.
+    pub dev_script: Option<Option<String>>,
+    /// `Some(None)` clears the dev port.
+    pub dev_port: Option<Option<u16>>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -29,6 +33,8 @@ struct ProjectRow {
     agent_image: Option<String>,
     setup_script: Option<String>,
     copy_files: String,
+    dev_script: Option<String>,
+    dev_port: Option<i64>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -50,6 +56,9 @@ impl TryFrom<ProjectRow> for Project {
             agent_image: row.agent_image,
             setup_script: row.setup_script,
             copy_files,
+            dev_script: row.dev_script,
+            // Written only from a `u16`; anything else in the column is treated as unset.
+            dev_port: row.dev_port.and_then(|port| u16::try_from(port).ok()),
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -68,8 +77,8 @@ impl Store {
         let now = Utc::now();
         sqlx::query_as::<_, ProjectRow>(
             "INSERT INTO projects (id, name, description, path, agent_image, setup_script,
-                                   copy_files, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)
+                                   copy_files, dev_script, dev_port, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
              RETURNING *",
         )
         .bind(ProjectId::new().to_string())
@@ -79,6 +88,8 @@ impl Store {
         .bind(&new.agent_image)
         .bind(&new.setup_script)
         .bind(patterns_json(&new.copy_files))
+        .bind(&new.dev_script)
+        .bind(new.dev_port.map(i64::from))
         .bind(now)
         .fetch_one(&self.pool)
         .await
@@ -124,7 +135,9 @@ impl Store {
                  agent_image = CASE WHEN ?4 THEN ?5 ELSE agent_image END,
                  updated_at = ?6,
                  setup_script = CASE WHEN ?7 THEN ?8 ELSE setup_script END,
-                 copy_files = COALESCE(?9, copy_files)
+                 copy_files = COALESCE(?9, copy_files),
+                 dev_script = CASE WHEN ?10 THEN ?11 ELSE dev_script END,
+                 dev_port = CASE WHEN ?12 THEN ?13 ELSE dev_port END
              WHERE id = ?1
              RETURNING *",
         )
@@ -137,6 +150,10 @@ impl Store {
         .bind(update.setup_script.is_some())
         .bind(update.setup_script.flatten())
         .bind(update.copy_files.as_deref().map(patterns_json))
+        .bind(update.dev_script.is_some())
+        .bind(update.dev_script.flatten())
+        .bind(update.dev_port.is_some())
+        .bind(update.dev_port.flatten().map(i64::from))
         .fetch_optional(&self.pool)
         .await?;
         row.map(Project::try_from).transpose()

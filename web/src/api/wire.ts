@@ -32,6 +32,7 @@ export type {
   MergeRequest,
   Message,
   Project,
+  Preview,
   Pushed,
   PushRequest,
   Rebased,

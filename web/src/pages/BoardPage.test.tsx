@@ -11,6 +11,8 @@ const project: Project = {
   agent_image: null,
   setup_script: null,
   copy_files: [],
+  dev_script: null,
+  dev_port: null,
   created_at: '2025-01-01T00:00:00Z',
   updated_at: '2025-01-01T00:00:00Z',
 };

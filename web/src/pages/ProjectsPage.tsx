@@ -48,6 +48,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
   const [image, setImage] = useState('');
   const [setupScript, setSetupScript] = useState('');
   const [copyFiles, setCopyFiles] = useState('');
+  const [devScript, setDevScript] = useState('');
+  const [devPort, setDevPort] = useState('');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -63,6 +65,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
       .map((line) => line.trim())
       .filter(Boolean);
     if (patterns.length > 0) body.copy_files = patterns;
+    if (devScript.trim()) body.dev_script = devScript.trim();
+    if (devPort.trim()) body.dev_port = Number(devPort);
     setBusy(true);
     try {
       const project = await api.post<Project>('/api/projects', body);
@@ -73,6 +77,8 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
       setImage('');
       setSetupScript('');
       setCopyFiles('');
+      setDevScript('');
+      setDevPort('');
       setError(null);
     } catch (failure) {
       setError(describeError(failure));
@@ -117,6 +123,22 @@ function CreateProjectForm({ onCreated }: { onCreated: (project: Project) => voi
         value={copyFiles}
         onChange={(event) => setCopyFiles(event.target.value)}
         placeholder={'ignored files, one pattern a line, e.g. .env'}
+      />
+      <label htmlFor="project-dev-script">Dev script (optional, for previews)</label>
+      <input
+        id="project-dev-script"
+        value={devScript}
+        onChange={(event) => setDevScript(event.target.value)}
+        placeholder="npm run dev -- --host 0.0.0.0 --port $PORT"
+      />
+      <label htmlFor="project-dev-port">Dev port (optional)</label>
+      <input
+        id="project-dev-port"
+        type="number"
+        min={1}
+        max={65535}
+        value={devPort}
+        onChange={(event) => setDevPort(event.target.value)}
       />
       <ErrorNote error={error} />
       <button type="submit" className="primary" disabled={busy}>

@@ -1,5 +1,6 @@
-// One session, in two tabs: its chat (history, then live over the WebSocket) beside the Source
-// Control panel of the session's effective work path, and the Review of its work against its base.
+// One session, in three tabs: its chat (history, then live over the WebSocket) beside the Source
+// Control panel of the session's effective work path, the Review of its work against its base, and
+// the Preview of its dev server.
 
 import { useCallback, useEffect, useReducer, useRef, useState, type KeyboardEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
@@ -10,6 +11,7 @@ import type { ApiError, Message, SendMessageAccepted, Session, SessionMode, Sess
 import { useViewing } from '../attention';
 import { ChatPanel } from '../components/ChatPanel';
 import { ErrorNote } from '../components/ErrorNote';
+import { PreviewPanel } from '../components/PreviewPanel';
 import { ReviewPanel } from '../components/ReviewPanel';
 import { SetupPanel } from '../components/SetupPanel';
 import { SourceControl } from '../components/SourceControl';
@@ -201,17 +203,23 @@ function SessionView({ sessionId }: { sessionId: string }) {
           {session && <ReviewPanel session={session} onMessageSent={loadHistory} />}
         </div>
       )}
+      {tab === 'preview' && (
+        <div role="tabpanel" id="tabpanel-preview" aria-labelledby="tab-preview">
+          {session && <PreviewPanel session={session} />}
+        </div>
+      )}
     </section>
   );
 }
 
-type Tab = 'chat' | 'review';
+type Tab = 'chat' | 'review' | 'preview';
 
 /** A warm-up at most this often from one page (the platform ignores one for a ready session). */
 const WARM_AGAIN_AFTER_MS = 30_000;
 const tabs: { id: Tab; label: string }[] = [
   { id: 'chat', label: 'Chat' },
   { id: 'review', label: 'Review' },
+  { id: 'preview', label: 'Preview' },
 ];
 
 /** The session's tabs, with the arrow keys moving between them as the ARIA tabs pattern says. */

@@ -15,6 +15,7 @@ mod live;
 mod mcp;
 mod openapi;
 mod platform_image;
+mod preview;
 mod proxy;
 mod review;
 mod scale;

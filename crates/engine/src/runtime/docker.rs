@@ -7,17 +7,21 @@
 //! read-only) and the project's objects (read-only) at the absolute paths the worktree names.
 //! It runs as the owner of the project directory, never as root.
 
-use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth, WorkspaceAccess};
+use super::{
+    AgentProcess, BrowserMcp, DevServerLaunch, Killer, Launch, ProcessExit, Runtime, RuntimeHealth,
+    WorkspaceAccess, dev_server_script,
+};
 use crate::EngineError;
 use async_trait::async_trait;
 use docker::{
     Bind, ContainerSpec, Docker, ExecKiller, ExecSpec, INSTANCE_LABEL, Limits, PROJECT_LABEL,
     SESSION_LABEL,
 };
-use domain::{AgentMode, Config, ImageRef, SessionId, UserSpec};
+use domain::{AgentMode, Config, ImageRef, NetworkChoice, SessionId, UserSpec};
 use futures::FutureExt;
 use futures::StreamExt;
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -31,6 +35,10 @@ pub const CONTAINER_HOME: &str = "/home/agent";
 /// Where the session's runtime directory (its MCP socket and the bridge) appears, read-only.
 /// Only this session's directory is mounted, so a container cannot reach another session's socket.
 pub const CONTAINER_RUNTIME_DIR: &str = "/run/agentyard";
+/// The image label naming the browser MCP server's command (see `docker/agent/browser/Dockerfile`).
+pub const BROWSER_MCP_LABEL: &str = "agentyard.browser-mcp";
+/// The image label naming the Chromium that server drives.
+pub const BROWSER_MCP_CHROMIUM_LABEL: &str = "agentyard.browser-mcp.chromium";
 
 /// What a session's container was created with; a turn that needs something else gets a new one.
 #[derive(Clone, Debug, PartialEq)]
@@ -472,5 +480,109 @@ impl Runtime for DockerRuntime {
             image_name: health.image_name,
             network_exists: health.network_exists,
         })
+    }
+
+    async fn start_dev_server(&self, launch: DevServerLaunch) -> Result<AgentProcess, EngineError> {
+        if self.config.network == NetworkChoice::None {
+            return Err(no_preview_without_network());
+        }
+        let name = Self::container_name(launch.session);
+        // The container a turn made, with the user it runs as; a preview never makes one itself,
+        // because only a turn knows the session's work path, access and image.
+        let user = {
+            let containers = self.containers.lock().await;
+            let running = self
+                .docker
+                .inspect_container(&name)
+                .await?
+                .is_some_and(|details| details.running);
+            match containers.get(&launch.session) {
+                Some(shape) if running => shape.user,
+                _ => {
+                    return Err(EngineError::refused(
+                        "session_not_started",
+                        "the session's container is not running (it starts with a turn and stops when the session idles); send the session a message, then start the preview",
+                    ));
+                }
+            }
+        };
+        let spec = ExecSpec {
+            cmd: vec![
+                "sh".to_owned(),
+                "-c".to_owned(),
+                dev_server_script(&launch.script),
+            ],
+            env: launch.env,
+            user: Some(user),
+            working_dir: Some(CONTAINER_WORKSPACE.into()),
+        };
+        let mut process = self.docker.exec(&name, &spec).await?;
+        let (_, closed) = tokio::sync::mpsc::channel(1);
+        let output = std::mem::replace(&mut process.stdout, closed);
+        let killer = Arc::new(DockerKiller(process.killer()));
+        let exit = async move {
+            let code = process.wait().await?;
+            Ok(ProcessExit {
+                code,
+                stderr_tail: process.stderr(),
+            })
+        };
+        Ok(AgentProcess {
+            stdin: Box::pin(tokio::io::sink()),
+            stdout: ReceiverStream::new(output).boxed(),
+            killer,
+            exit: exit.boxed(),
+        })
+    }
+
+    async fn dev_server_address(
+        &self,
+        session: SessionId,
+        port: u16,
+    ) -> Result<SocketAddr, EngineError> {
+        let network = match &self.config.network {
+            NetworkChoice::None => return Err(no_preview_without_network()),
+            NetworkChoice::Host => return Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port))),
+            NetworkChoice::Named(network) => network,
+        };
+        let address = self
+            .docker
+            .container_address(&Self::container_name(session), network)
+            .await?
+            .ok_or_else(|| {
+                EngineError::refused(
+                    "preview_not_running",
+                    format!("the session's container is not running on the agent network `{network}`; start the preview again"),
+                )
+            })?;
+        Ok(SocketAddr::new(address, port))
+    }
+
+    async fn browser_mcp(&self, image: &ImageRef) -> Option<BrowserMcp> {
+        let label = |name: &'static str| async move {
+            match self.docker.image_label(image, name).await {
+                Ok(value) => value.filter(|value| value.starts_with('/')),
+                Err(error) => {
+                    tracing::warn!(%image, %error, "could not read the image's labels");
+                    None
+                }
+            }
+        };
+        Some(BrowserMcp {
+            command: label(BROWSER_MCP_LABEL).await?,
+            chromium: label(BROWSER_MCP_CHROMIUM_LABEL).await?,
+        })
+    }
+}
+
+/// Why a preview cannot run on `AGENT_NETWORK=none`.
+fn no_preview_without_network() -> EngineError {
+    EngineError::Invalid {
+        code: "preview_unavailable",
+        message: "previews are not available with AGENT_NETWORK=none: a container without a network cannot be reached".to_owned(),
+        remediation: Some(
+            "set AGENT_NETWORK to a bridge network (the default, agentyard-net) or host to use previews"
+                .to_owned(),
+        ),
     }
 }

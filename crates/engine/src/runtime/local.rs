@@ -1,11 +1,15 @@
 //! Local mode: the agent is a child process of the platform, run in the work path.
 
-use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, RuntimeHealth};
+use super::{
+    AgentProcess, DevServerLaunch, Killer, Launch, ProcessExit, Runtime, RuntimeHealth,
+    dev_server_script,
+};
 use crate::EngineError;
 use async_trait::async_trait;
 use domain::{AgentMode, SessionId};
 use futures::{FutureExt, StreamExt};
 use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
@@ -112,6 +116,78 @@ impl Runtime for LocalRuntime {
 
     async fn health(&self) -> Option<RuntimeHealth> {
         None
+    }
+
+    async fn start_dev_server(&self, launch: DevServerLaunch) -> Result<AgentProcess, EngineError> {
+        std::fs::create_dir_all(&launch.home).map_err(|error| {
+            EngineError::unexpected(format!("cannot create {}: {error}", launch.home.display()))
+        })?;
+        let mut command = Command::new("sh");
+        command
+            .arg("-c")
+            .arg(dev_server_script(&launch.script))
+            .current_dir(&launch.work_path)
+            .env_clear()
+            .envs(
+                LOCAL_BASE_ENV
+                    .iter()
+                    .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
+            )
+            .envs(
+                launch
+                    .env
+                    .iter()
+                    .map(|(name, value)| (name.as_str(), value.as_str())),
+            )
+            .env("HOME", &launch.home)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            // Its own process group, so stop ends what the script started too.
+            .process_group(0)
+            .kill_on_drop(true);
+        let mut child = command.spawn().map_err(|error| {
+            EngineError::unexpected(format!("cannot start the dev script with sh: {error}"))
+        })?;
+        let group = child
+            .id()
+            .and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let kill = Arc::new(Notify::new());
+        let killer = Arc::new(LocalKiller(kill.clone()));
+        let exit = async move {
+            let status = tokio::select! {
+                status = child.wait() => status,
+                () = kill.notified() => {
+                    if let Some(group) = group {
+                        // Already gone is fine: the goal is that nothing of it runs.
+                        let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
+                    }
+                    child.wait().await
+                }
+            }
+            .map_err(anyhow::Error::new)?;
+            Ok(ProcessExit {
+                code: status.code().map(i64::from).unwrap_or(-1),
+                stderr_tail: String::new(),
+            })
+        };
+        Ok(AgentProcess {
+            stdin: Box::pin(tokio::io::sink()),
+            stdout: ReaderStream::new(stdout)
+                .filter_map(|chunk| async move { chunk.ok() })
+                .boxed(),
+            killer,
+            exit: exit.boxed(),
+        })
+    }
+
+    async fn dev_server_address(
+        &self,
+        _session: SessionId,
+        port: u16,
+    ) -> Result<SocketAddr, EngineError> {
+        Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
     }
 }
 

@@ -18,6 +18,7 @@ use domain::{AgentMode, ImageRef, ProjectId, SessionId};
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -89,6 +90,58 @@ pub trait Killer: Send + Sync {
     }
 }
 
+/// What a runtime needs to start a session's dev server for a preview, apart from any turn.
+#[derive(Clone, Debug)]
+pub struct DevServerLaunch {
+    pub session: SessionId,
+    /// The session's work path on the host (local mode runs the script there; a container has it
+    /// at `/workspace`).
+    pub work_path: PathBuf,
+    /// The session's state directory, the script's HOME in local mode.
+    pub home: PathBuf,
+    /// The project's `dev_script`: shell text, run by `sh -c`.
+    pub script: String,
+    /// Added to the script's environment (`PORT` when the project names one).
+    pub env: Vec<(String, String)>,
+}
+
+/// The shell text a dev server runs: the project's script with its stderr joined to its stdout,
+/// so the preview's log has both in order.
+pub(crate) fn dev_server_script(script: &str) -> String {
+    format!("exec 2>&1\n{script}")
+}
+
+/// The MCP server an agent image offers for driving its own browser (the image's
+/// `agentyard.browser-mcp` labels): the command and the browser, as the container sees them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BrowserMcp {
+    pub command: String,
+    pub chromium: String,
+}
+
+impl BrowserMcp {
+    /// The server's entry in `--mcp-config`: a headless Chromium of the session's own, with a
+    /// temporary profile (`--isolated`), so no cookie or tab is shared with anything. Chromium's
+    /// own sandbox is off because it cannot work in a container without capabilities; the
+    /// container is the sandbox. Nothing is sent to Google (usage statistics, CrUX lookups).
+    pub fn server_config(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "stdio",
+            "command": self.command,
+            "args": [
+                "--headless",
+                "--isolated",
+                "--executablePath", self.chromium,
+                "--chromeArg=--no-sandbox",
+                "--chromeArg=--disable-dev-shm-usage",
+                "--no-page-id-routing",
+                "--no-usage-statistics",
+                "--no-performance-crux",
+            ],
+        })
+    }
+}
+
 /// The health of a runtime, as `/api/health` reports it.
 #[derive(Clone, Debug, Default)]
 pub struct RuntimeHealth {
@@ -140,6 +193,26 @@ pub trait Runtime: Send + Sync {
     /// The Docker Engine this runtime uses, for listing and building agent images; `None` when
     /// it uses none (local mode).
     fn docker(&self) -> Option<&::docker::Docker> {
+        None
+    }
+
+    /// Starts a session's dev server, detached from turns: in docker mode an exec in the
+    /// session's running container (refused when it has none, or on `AGENT_NETWORK=none`, where
+    /// nothing could reach it), in local mode a child in the work path. Its stdout carries
+    /// stdout and stderr together; its stdin is not used.
+    async fn start_dev_server(&self, launch: DevServerLaunch) -> Result<AgentProcess, EngineError>;
+
+    /// Where the platform reaches `port` of the session's dev server: the session's container on
+    /// the agent network, or this machine's loopback (local mode, `AGENT_NETWORK=host`).
+    async fn dev_server_address(
+        &self,
+        session: SessionId,
+        port: u16,
+    ) -> Result<SocketAddr, EngineError>;
+
+    /// The browser MCP server `image` offers, if any. Never fails: an image that cannot be
+    /// inspected offers none (the turn then fails on the image itself, with its own message).
+    async fn browser_mcp(&self, _image: &ImageRef) -> Option<BrowserMcp> {
         None
     }
 }

@@ -491,14 +491,16 @@ impl Engine {
         .await?;
         let endpoint = self.open_endpoint(id).await?;
         self.model_ready(endpoint.as_ref())?;
-        let launch = self.launch(
-            &session,
-            &project,
-            &agent,
-            &workspace,
-            endpoint.as_ref(),
-            model,
-        )?;
+        let launch = self
+            .launch(
+                &session,
+                &project,
+                &agent,
+                &workspace,
+                endpoint.as_ref(),
+                model,
+            )
+            .await?;
         Ok(PreparedTurn {
             project_dir: project.path,
             workspace,

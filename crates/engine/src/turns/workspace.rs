@@ -7,7 +7,8 @@ use crate::context::{Workplace, system_prompt};
 use crate::runtime::{CONTAINER_RUNTIME_DIR, Launch, LaunchKey, WorkspaceAccess};
 use crate::{Engine, EngineError, EngineEvent, SessionEndpoint};
 use domain::{
-    Agent, AgentMode, ImageChoice, Project, Session, SessionId, SessionStatus, resolve_image,
+    Agent, AgentMode, ImageChoice, ImageRef, Project, Session, SessionId, SessionStatus,
+    resolve_image,
 };
 use std::path::Path;
 
@@ -24,7 +25,7 @@ impl Engine {
     /// this turn, else the agent's). Its key leaves out what a running process can change or
     /// already holds (the model and `--resume`), so a process started for an earlier turn is
     /// reused exactly when the key is equal.
-    pub(super) fn launch(
+    pub(super) async fn launch(
         &self,
         session: &Session,
         project: &Project,
@@ -57,7 +58,10 @@ impl Engine {
             resume: None,
             mode: session.mode,
             append_system_prompt: Some(prompt),
-            mcp_config: endpoint.map(|endpoint| self.mcp_config(endpoint)),
+            mcp_config: match endpoint {
+                Some(endpoint) => Some(self.mcp_config(endpoint, &image).await),
+                None => None,
+            },
             // Execute mode runs every platform tool without asking; ask and explore only the
             // read-only ones, so the acting ones arrive as permission requests in ask mode.
             allowed_tools: endpoint
@@ -109,23 +113,26 @@ impl Engine {
 
     /// The `--mcp-config` that registers the platform's server as `agentyard`: the agent starts the
     /// bridge, which pipes its stdio to the session's socket. Paths are as the agent sees them.
-    fn mcp_config(&self, endpoint: &SessionEndpoint) -> String {
+    /// An image that offers a browser MCP server (the browser stack) gets it as `chrome-devtools`,
+    /// driving the container's own headless Chromium.
+    async fn mcp_config(&self, endpoint: &SessionEndpoint, image: &ImageRef) -> String {
         let seen_by_agent = |path: &Path| match self.runtime().mode() {
             AgentMode::Local => path.to_path_buf(),
             AgentMode::Docker => {
                 Path::new(CONTAINER_RUNTIME_DIR).join(path.file_name().unwrap_or_default())
             }
         };
-        serde_json::json!({
-            "mcpServers": {
-                "agentyard": {
-                    "type": "stdio",
-                    "command": seen_by_agent(&endpoint.bridge),
-                    "args": [seen_by_agent(&endpoint.socket)],
-                }
+        let mut servers = serde_json::json!({
+            crate::tools::MCP_SERVER: {
+                "type": "stdio",
+                "command": seen_by_agent(&endpoint.bridge),
+                "args": [seen_by_agent(&endpoint.socket)],
             }
-        })
-        .to_string()
+        });
+        if let Some(browser) = self.runtime().browser_mcp(image).await {
+            servers[crate::tools::BROWSER_MCP_SERVER] = browser.server_config();
+        }
+        serde_json::json!({ "mcpServers": servers }).to_string()
     }
 
     /// Decides where the session works: its worktree when it has one; the main checkout for

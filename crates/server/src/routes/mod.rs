@@ -7,6 +7,7 @@ pub(crate) mod agents;
 pub(crate) mod git;
 pub(crate) mod health;
 pub(crate) mod images;
+pub(crate) mod preview;
 pub(crate) mod projects;
 pub(crate) mod review;
 pub(crate) mod sessions;
@@ -76,6 +77,12 @@ fn token_routes() -> RouteList {
             "/api/sessions/{id}/setup",
             get(setup::show).post(setup::act),
         )
+        .route(
+            "/api/sessions/{id}/preview",
+            get(preview::show)
+                .post(preview::start)
+                .delete(preview::stop),
+        )
         .route("/api/sessions/{id}/review", get(review::show))
         .route("/api/sessions/{id}/review/diff", get(review::diff))
         .route("/api/sessions/{id}/merge", post(review::merge))
@@ -108,7 +115,8 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .route("/api/{*rest}", axum::routing::any(not_found))
         .fallback(crate::ui::serve)
-        .with_state(state)
+        .with_state(state.clone())
+        .merge(crate::preview::routes(&state))
 }
 
 async fn not_found(uri: axum::http::Uri) -> crate::ApiError {

@@ -64,6 +64,8 @@ pub async fn create(
             agent_image: body.agent_image,
             setup_script: body.setup_script,
             copy_files: body.copy_files,
+            dev_script: body.dev_script,
+            dev_port: body.dev_port,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(project.into())))
@@ -94,6 +96,8 @@ pub async fn update(
         agent_image: body.agent_image,
         setup_script: body.setup_script,
         copy_files: body.copy_files,
+        dev_script: body.dev_script,
+        dev_port: body.dev_port,
     };
     Ok(Json(
         state

@@ -37,6 +37,7 @@ fn declarations() -> Vec<(PathBuf, String)> {
         render::<SessionSetupBody>(),
         render::<CopyRefusalBody>(),
         render::<SetupActionRequest>(),
+        render::<PreviewBody>(),
         render::<ToolUseBody>(),
         render::<MessageBody>(),
         render::<ServerEvent>(),

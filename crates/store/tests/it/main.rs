@@ -57,6 +57,8 @@ pub fn new_project(name: &str) -> NewProject {
         agent_image: None,
         setup_script: None,
         copy_files: Vec::new(),
+        dev_script: None,
+        dev_port: None,
     }
 }
 

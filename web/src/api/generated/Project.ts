@@ -8,4 +8,12 @@ setup_script: string | null,
 /**
  * Glob patterns of ignored files copied from the main checkout into each new worktree.
  */
-copy_files: Array<string>, created_at: string, updated_at: string, };
+copy_files: Array<string>, 
+/**
+ * Shell text a preview runs in the session's container.
+ */
+dev_script: string | null, 
+/**
+ * The port the dev server listens on; `null`: read from the script's output.
+ */
+dev_port: number | null, created_at: string, updated_at: string, };

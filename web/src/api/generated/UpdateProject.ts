@@ -4,4 +4,12 @@ export type UpdateProject = { name?: string, description?: string, agent_image?:
 /**
  * `null` or blank removes the setup script.
  */
-setup_script?: string | null, copy_files?: Array<string>, };
+setup_script?: string | null, copy_files?: Array<string>, 
+/**
+ * `null` or blank clears it.
+ */
+dev_script?: string | null, 
+/**
+ * 1 to 65535; `null` clears it.
+ */
+dev_port?: number | null, };

@@ -24,6 +24,7 @@ export type { MergeRequest } from './MergeRequest';
 export type { Merged } from './Merged';
 export type { Message } from './Message';
 export type { ModelHealth } from './ModelHealth';
+export type { Preview } from './Preview';
 export type { Project } from './Project';
 export type { PushRequest } from './PushRequest';
 export type { Pushed } from './Pushed';
