@@ -237,6 +237,11 @@ pub struct Config {
     /// The variables agents receive, already filtered through the allowlist when the platform
     /// started (model credentials and endpoint, git identity, `AGENT_ENV_PASSTHROUGH` names).
     pub agent_env: Vec<(String, String)>,
+    /// The OpenAI key the model proxy presents for Codex sessions (`OPENAI_API_KEY`); kept by the
+    /// platform, never in an agent's environment.
+    pub openai_api_key: Option<String>,
+    /// The OpenAI upstream for Codex sessions (`OPENAI_BASE_URL`); `None` is OpenAI's public API.
+    pub openai_base_url: Option<String>,
 }
 
 #[cfg(test)]

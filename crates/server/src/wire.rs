@@ -129,6 +129,9 @@ pub struct AgentBody {
     pub docker_image: Option<String>,
     #[ts(type = r#""project" | "all_projects""#)]
     pub tool_scope: &'static str,
+    /// The agent CLI the persona runs.
+    #[ts(type = r#""claude" | "codex""#)]
+    pub cli: &'static str,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -144,6 +147,7 @@ impl From<Agent> for AgentBody {
             is_default: agent.is_default,
             docker_image: agent.docker_image,
             tool_scope: agent.tool_scope.as_str(),
+            cli: agent.cli.as_str(),
             created_at: agent.created_at.to_rfc3339(),
             updated_at: agent.updated_at.to_rfc3339(),
         }
@@ -161,6 +165,9 @@ pub struct CreateAgent {
     pub docker_image: Option<String>,
     #[ts(optional, type = r#""project" | "all_projects""#)]
     pub tool_scope: Option<String>,
+    /// `claude` (the default) or `codex`.
+    #[ts(optional, type = r#""claude" | "codex""#)]
+    pub cli: Option<String>,
 }
 
 #[derive(Deserialize, TS, ToSchema)]
@@ -180,6 +187,9 @@ pub struct UpdateAgent {
     pub docker_image: Option<Option<String>>,
     #[ts(optional, type = r#""project" | "all_projects""#)]
     pub tool_scope: Option<String>,
+    /// `claude` (the default) or `codex`.
+    #[ts(optional, type = r#""claude" | "codex""#)]
+    pub cli: Option<String>,
 }
 
 #[derive(Clone, Serialize, TS, ToSchema)]
