@@ -16,7 +16,8 @@ pub const API_KEY_VARIABLE: &str = "OPENAI_API_KEY";
 /// The arguments of a `codex exec` turn, after the program name.
 ///
 /// In a container ([`TurnSpec::in_container`]), which confines the agent already and where codex's
-/// own sandbox cannot start, execute mode runs commands without codex's sandbox.
+/// own sandbox cannot start (verified: bubblewrap finds no user namespaces), commands run without
+/// codex's sandbox in every mode; locally, codex's sandbox confines them (read-only for explore).
 pub fn exec_args(turn: &TurnSpec) -> Result<Vec<String>, Unsupported> {
     let mut args: Vec<String> = ["exec", "--json", "--skip-git-repo-check"]
         .map(String::from)
@@ -30,12 +31,15 @@ pub fn exec_args(turn: &TurnSpec) -> Result<Vec<String>, Unsupported> {
                     .to_owned(),
             });
         }
-        (SessionMode::Explore, _) => args.extend(["--sandbox".into(), "read-only".into()]),
+        // Codex's own sandbox (bubblewrap) cannot start in a hardened container (no user
+        // namespaces): every command would fail. There the container is the sandbox, and an
+        // explore session's checkout is mounted read-only.
+        (SessionMode::Explore | SessionMode::Execute, true) => {
+            args.push("--dangerously-bypass-approvals-and-sandbox".into());
+        }
+        (SessionMode::Explore, false) => args.extend(["--sandbox".into(), "read-only".into()]),
         (SessionMode::Execute, false) => {
             args.extend(["--sandbox".into(), "workspace-write".into()]);
-        }
-        (SessionMode::Execute, true) => {
-            args.push("--dangerously-bypass-approvals-and-sandbox".into());
         }
     }
     if let Some(model) = &turn.model {
@@ -175,6 +179,15 @@ mod tests {
             work_path: None,
             in_container: false,
         }
+    }
+
+    #[test]
+    fn in_a_container_codexs_own_sandbox_is_never_asked_for() {
+        let mut explore = turn(SessionMode::Explore);
+        explore.in_container = true;
+        let args = exec_args(&explore).expect("explore runs");
+        assert_eq!(args[3], "--dangerously-bypass-approvals-and-sandbox");
+        assert!(!args.contains(&"--sandbox".to_owned()));
     }
 
     #[test]

@@ -17,9 +17,10 @@
 //!   behind its `tool_search` tool, in the namespace `mcp__<name>`. A call runs only when approved,
 //!   and `codex exec` never asks (a call is refused as "requires approval, but approval policy is
 //!   never"): `default_tools_approval_mode="approve"` approves the tools, `enabled_tools` limits them.
-//! - `--sandbox read-only|workspace-write` confines commands with codex's own sandbox;
-//!   `--dangerously-bypass-approvals-and-sandbox` runs them unconfined, for a container that
-//!   confines the agent itself. Without a git repository, `--skip-git-repo-check` is needed.
+//! - `--sandbox read-only|workspace-write` confines commands with codex's own sandbox
+//!   (bubblewrap), which cannot start in a hardened container ("No permissions to create a new
+//!   namespace"): there `--dangerously-bypass-approvals-and-sandbox` runs them, the container being
+//!   the sandbox. Without a git repository, `--skip-git-repo-check` is needed.
 //! - Stderr carries notes (`Reading additional input from stdin...`, warnings); stdout only events.
 
 mod command;
