@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Agentyard's whole test suite on a fresh Debian machine (as root), installing and starting
 # what the tests need first: the Docker Engine and the agent image (scripts/setup-docker.sh), the
-# pinned Claude Code CLI (scripts/install-claude.sh), the web UI's npm packages, and (in scripts/e2e.sh,
+# pinned Claude Code CLI (scripts/install-claude.sh), the pinned Codex CLI (scripts/install-codex.sh), the web UI's npm packages, and (in scripts/e2e.sh,
 # run last) Debian's chromium for the end-to-end test of the UI.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -15,6 +15,9 @@ bash scripts/setup-docker.sh
 AGENTYARD_CLAUDE_BIN="$(bash scripts/install-claude.sh)"
 export AGENTYARD_CLAUDE_BIN
 say "claude CLI: $AGENTYARD_CLAUDE_BIN"
+AGENTYARD_CODEX_BIN="$(bash scripts/install-codex.sh)"
+export AGENTYARD_CODEX_BIN
+say "codex CLI: $AGENTYARD_CODEX_BIN"
 
 say "web UI: install, unit tests, build"
 (cd web && npm ci --no-audit --no-fund && npm test && npm run build)

@@ -40,6 +40,8 @@ pub enum Event {
         is_error: bool,
         total_cost_usd: Option<f64>,
         result: Option<String>,
+        /// The tokens of the turn, as the CLI counted them.
+        usage: Option<TokenUsage>,
     },
     /// `control_request` `can_use_tool`: the CLI waits for a permission answer (ask mode).
     PermissionRequest {
@@ -60,6 +62,16 @@ pub enum Event {
     /// `stream_event/message_start`, `user`. A line that is not a JSON object is kind
     /// `invalid_line` with the line as a JSON string.
     Other { kind: String, raw: Value },
+}
+
+/// The tokens one turn used, as its CLI reports them at its end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenUsage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Input tokens read from the provider's prompt cache (part of `input_tokens` for OpenAI,
+    /// counted apart from it by Anthropic).
+    pub cached_input_tokens: u64,
 }
 
 /// One block of an assistant message.
@@ -162,6 +174,11 @@ fn typed_events(raw: &Value) -> Option<Vec<Event>> {
                 is_error: result.is_error,
                 total_cost_usd: result.total_cost_usd,
                 result: result.result,
+                usage: result.usage.map(|usage| TokenUsage {
+                    input_tokens: usage.input_tokens,
+                    output_tokens: usage.output_tokens,
+                    cached_input_tokens: usage.cache_read_input_tokens,
+                }),
             }])
         }
         ("control_request", _) => {
@@ -213,6 +230,17 @@ struct ResultLine {
     is_error: bool,
     total_cost_usd: Option<f64>,
     result: Option<String>,
+    usage: Option<ResultUsage>,
+}
+
+#[derive(Deserialize)]
+struct ResultUsage {
+    #[serde(default)]
+    input_tokens: u64,
+    #[serde(default)]
+    output_tokens: u64,
+    #[serde(default)]
+    cache_read_input_tokens: u64,
 }
 
 fn content_block(block: &Value) -> ContentBlock {

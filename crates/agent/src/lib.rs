@@ -1,8 +1,12 @@
-//! The agent CLI protocol: Claude Code's command line, stream-json events and parser, stdin encoding.
+//! The agent CLI protocols: what an agent CLI is ([`AgentCli`], [`cli`]), and its two
+//! implementations, Claude Code ([`claude`]) and OpenAI Codex ([`codex`]).
 //!
-//! Knows the wire format of `claude -p --input-format stream-json --output-format stream-json`
-//! and nothing else: no processes, no IO, no storage.
+//! Knows the wire formats of `claude -p --input-format stream-json --output-format stream-json`
+//! and `codex exec --json`, and nothing else: no processes, no IO, no storage. The engine speaks
+//! only the common [`Event`]s (text, tool call, tool result, result with usage, error), each with
+//! the CLI's raw JSON.
 //!
+//! The Claude Code protocol:
 //! - [`ClaudeCommand`] renders the flags of one turn ([`command`]).
 //! - [`user_message_line`], [`interrupt_line`] and [`permission_response_line`] encode stdin lines ([`input`]).
 //! - [`LineParser`] frames stdout into lines ([`parser`]); [`parse_line`] types them as [`Event`]s,
@@ -31,14 +35,21 @@
 //! - `control_request` `interrupt` on stdin is answered at once with a `control_response`; the
 //!   turn then ends with `result` `error_during_execution`, `is_error: true`, and no `result` text.
 
+pub mod claude;
+pub mod cli;
+pub mod codex;
 pub mod command;
 pub mod event;
 pub mod input;
 pub mod parser;
 
+pub use cli::{
+    AgentCli, Capabilities, Interrupt, McpServer, MessageInput, PreApproved, TurnSpec, Unsupported,
+    agent_cli,
+};
 pub use command::ClaudeCommand;
-pub use event::{ContentBlock, Event, INVALID_LINE, ParsedEvent, parse_line};
+pub use event::{ContentBlock, Event, INVALID_LINE, ParsedEvent, TokenUsage, parse_line};
 pub use input::{
     PermissionDecision, interrupt_line, permission_response_line, set_model_line, user_message_line,
 };
-pub use parser::{LineParser, LineTooLong, MAX_LINE_BYTES};
+pub use parser::{ClaudeLines, LineParser, LineReader, LineTooLong, MAX_LINE_BYTES};

@@ -1,14 +1,31 @@
 //! Turns the CLI's stdout, in chunks of any size, into events.
 //!
-//! Owns line framing only: chunks from a pipe or a Docker attach stream do not follow line
+//! Owns line framing; what a line means is its CLI's [`LineReader`] (Claude's by default). Framing: chunks from a pipe or a Docker attach stream do not follow line
 //! breaks, and may even split a UTF-8 character. Lines are bounded: the agent's stdout is the
 //! agent's, and a line that never ends must not fill the platform's memory.
 
 use crate::event::{ParsedEvent, parse_line};
+use std::fmt::Debug;
 
 /// The longest stdout line the platform reads: 16 MiB. The CLI prints a whole assistant message
 /// (a tool call's input included) as one line, so the bound is far above any real message.
 pub const MAX_LINE_BYTES: usize = 16 * 1024 * 1024;
+
+/// What one CLI's stdout lines mean: the events of each line, in order. A reader may keep state
+/// from line to line (Codex's conversation id, which tool calls have started).
+pub trait LineReader: Send + Debug {
+    fn read_line(&mut self, line: &str) -> Vec<ParsedEvent>;
+}
+
+/// Claude Code's lines: each one stands alone ([`parse_line`]).
+#[derive(Debug, Default)]
+pub struct ClaudeLines;
+
+impl LineReader for ClaudeLines {
+    fn read_line(&mut self, line: &str) -> Vec<ParsedEvent> {
+        parse_line(line)
+    }
+}
 
 /// Buffers stdout bytes and yields the events of each complete line.
 #[derive(Debug)]
@@ -18,6 +35,7 @@ pub struct LineParser {
     limit: usize,
     /// A line went over the limit: nothing more is read.
     overflowed: bool,
+    reader: Box<dyn LineReader>,
 }
 
 /// A line went over the limit. The events of the lines completed before it, in the same chunk,
@@ -39,12 +57,18 @@ impl LineParser {
         Self::default()
     }
 
-    /// A parser whose lines may not be longer than `limit` bytes.
+    /// A parser of Claude Code's lines that may not be longer than `limit` bytes.
     pub fn with_limit(limit: usize) -> Self {
+        Self::with_reader(Box::new(ClaudeLines), limit)
+    }
+
+    /// A parser whose lines, no longer than `limit` bytes, mean what `reader` says.
+    pub fn with_reader(reader: Box<dyn LineReader>, limit: usize) -> Self {
         Self {
             pending: Vec::new(),
             limit,
             overflowed: false,
+            reader,
         }
     }
 
@@ -63,7 +87,7 @@ impl LineParser {
             self.pending.extend_from_slice(&rest[..end]);
             rest = &rest[end + 1..];
             let line = std::mem::take(&mut self.pending);
-            events.extend(events_of(&line));
+            events.extend(events_of(self.reader.as_mut(), &line));
         }
         if self.pending.len() + rest.len() > self.limit {
             return Err(self.too_long(events));
@@ -82,19 +106,19 @@ impl LineParser {
     }
 
     /// The events of a last line that had no line break, at the end of the stream.
-    pub fn finish(self) -> Vec<ParsedEvent> {
-        events_of(&self.pending)
+    pub fn finish(mut self) -> Vec<ParsedEvent> {
+        events_of(self.reader.as_mut(), &self.pending)
     }
 }
 
-fn events_of(line: &[u8]) -> Vec<ParsedEvent> {
+fn events_of(reader: &mut dyn LineReader, line: &[u8]) -> Vec<ParsedEvent> {
     let line = line.strip_suffix(b"\r").unwrap_or(line);
     // Lossy decoding keeps a line with invalid UTF-8 visible as an invalid line instead of losing it.
     let text = String::from_utf8_lossy(line);
     if text.trim().is_empty() {
         return Vec::new();
     }
-    parse_line(&text)
+    reader.read_line(&text)
 }
 
 #[cfg(test)]

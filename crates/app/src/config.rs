@@ -53,6 +53,12 @@ pub struct ConfigArgs {
     /// Turns running at once, across sessions; further turns queue and start in order.
     #[arg(long, env = "AGENT_MAX_RUNNING")]
     pub agent_max_running: Option<String>,
+    /// The OpenAI key the model proxy presents for Codex sessions; never given to an agent.
+    #[arg(long, env = "OPENAI_API_KEY", hide_env_values = true)]
+    pub openai_api_key: Option<String>,
+    /// The OpenAI API the model proxy forwards Codex sessions to (default https://api.openai.com/v1).
+    #[arg(long, env = "OPENAI_BASE_URL")]
+    pub openai_base_url: Option<String>,
     /// Extra environment variable names copied into agent environments (comma-separated).
     #[arg(long, env = "AGENT_ENV_PASSTHROUGH")]
     pub agent_env_passthrough: Option<String>,
@@ -332,6 +338,8 @@ impl ConfigArgs {
             docker_host: non_empty(&self.docker_host).map(str::to_owned),
             claude_credentials: Some(home().join(".claude/.credentials.json")),
             webhook,
+            openai_api_key: non_empty(&self.openai_api_key).map(str::to_owned),
+            openai_base_url: non_empty(&self.openai_base_url).map(str::to_owned),
         })
     }
 }

@@ -332,6 +332,11 @@ pub struct Config {
     pub agent_env: Vec<(String, String)>,
     /// Where turn notifications are posted (`AGENTYARD_WEBHOOK_URL`), when anywhere.
     pub webhook: Option<Webhook>,
+    /// The OpenAI key the model proxy presents for Codex sessions (`OPENAI_API_KEY`); kept by the
+    /// platform, never in an agent's environment.
+    pub openai_api_key: Option<String>,
+    /// The OpenAI upstream for Codex sessions (`OPENAI_BASE_URL`); `None` is OpenAI's public API.
+    pub openai_base_url: Option<String>,
 }
 
 #[cfg(test)]

@@ -1,10 +1,11 @@
 //! Agentyard's vocabulary, shared by every other crate.
 //!
 //! Ids, newtypes that parse untrusted input once (`ImageRef`, `BranchName`, `RelPath`, package names),
-//! the session enums, the records the store returns, the image resolution chain and the
+//! the session enums, the agent CLIs and which image carries them, the records the store returns, the image resolution chain and the
 //! configuration types. This crate performs no IO and knows no wire format: serde lives at
 //! the edges (`server`, `mcp`), SQL lives in `store`.
 
+mod cli;
 mod config;
 mod ids;
 mod image;
@@ -14,6 +15,7 @@ mod records;
 mod session;
 mod setup;
 
+pub use cli::{AgentCli, IMAGE_CLIS_LABEL, MissingCli, check_image_cli, image_clis};
 pub use config::{
     AgentMode, Config, ConfigError, CpuLimit, DEFAULT_MAX_RUNNING, DockerAccess, MemoryLimit,
     NetworkChoice, UserSpec, Webhook, WebhookUrl,

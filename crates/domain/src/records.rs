@@ -1,8 +1,8 @@
 //! The records Agentyard keeps, as the store returns them.
 
 use crate::{
-    AgentId, CopyPattern, MessageId, ParseEnumError, ProjectId, RunState, SessionId, SessionMode,
-    SessionStatus,
+    AgentCli, AgentId, CopyPattern, MessageId, ParseEnumError, ProjectId, RunState, SessionId,
+    SessionMode, SessionStatus,
 };
 use chrono::{DateTime, Utc};
 use std::fmt;
@@ -56,6 +56,8 @@ pub struct Agent {
     pub docker_image: Option<String>,
     /// Which projects the agent's MCP tools reach.
     pub tool_scope: ToolScope,
+    /// The agent CLI the persona runs.
+    pub cli: AgentCli,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -68,6 +70,7 @@ pub struct NewAgent {
     pub icon: Option<String>,
     pub docker_image: Option<String>,
     pub tool_scope: ToolScope,
+    pub cli: AgentCli,
 }
 
 /// Which projects an agent's MCP tools act on.

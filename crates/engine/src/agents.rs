@@ -1,8 +1,9 @@
-//! Agent personas: a system prompt, a model, an icon, an image and the reach of their MCP tools.
+//! Agent personas: a system prompt, a model, an icon, an image, the reach of their MCP tools and
+//! the agent CLI they run.
 
 use crate::projects::{checked_name, optional_text};
 use crate::{Engine, EngineError};
-use domain::{Agent, AgentId, ImageRef, NewAgent, ToolScope};
+use domain::{Agent, AgentCli, AgentId, ImageRef, NewAgent, ToolScope};
 
 /// What a client sends to create an agent.
 #[derive(Clone, Debug, Default)]
@@ -14,6 +15,8 @@ pub struct AgentInput {
     pub docker_image: Option<String>,
     /// `project` (the default) or `all_projects`, as text: parsed here.
     pub tool_scope: Option<String>,
+    /// `claude` (the default) or `codex`, as text: parsed here.
+    pub cli: Option<String>,
 }
 
 /// What a client may change on an agent; `None` leaves a field as it is, `Some(None)` clears it.
@@ -25,6 +28,7 @@ pub struct AgentChanges {
     pub icon: Option<Option<String>>,
     pub docker_image: Option<Option<String>>,
     pub tool_scope: Option<String>,
+    pub cli: Option<String>,
 }
 
 /// Parses an agent's tool scope as a client wrote it; an unknown value names the accepted ones.
@@ -38,6 +42,17 @@ fn parse_tool_scope(text: &str) -> Result<ToolScope, EngineError> {
                 .to_owned(),
         ),
     }
+    })
+}
+
+/// Parses an agent's CLI as a client wrote it; an unknown value names the accepted ones.
+fn parse_cli(text: &str) -> Result<AgentCli, EngineError> {
+    text.trim().parse().map_err(|error| EngineError::Invalid {
+        code: "invalid_cli",
+        message: format!("{error}"),
+        remediation: Some(
+            "use `claude` (Claude Code, the default) or `codex` (OpenAI Codex)".to_owned(),
+        ),
     })
 }
 
@@ -61,6 +76,12 @@ impl Engine {
             .map(parse_tool_scope)
             .transpose()?
             .unwrap_or_default();
+        let cli = input
+            .cli
+            .as_deref()
+            .map(parse_cli)
+            .transpose()?
+            .unwrap_or_default();
         let docker_image = optional_text(input.docker_image);
         if let Some(image) = &docker_image {
             self.check_agent_image(image).await?;
@@ -74,6 +95,7 @@ impl Engine {
                 icon: optional_text(input.icon),
                 docker_image,
                 tool_scope,
+                cli,
             })
             .await?)
     }
@@ -93,6 +115,7 @@ impl Engine {
             .as_deref()
             .map(parse_tool_scope)
             .transpose()?;
+        let cli = changes.cli.as_deref().map(parse_cli).transpose()?;
         let docker_image = changes.docker_image.map(optional_text);
         if let Some(Some(image)) = &docker_image {
             self.check_agent_image(image).await?;
@@ -107,6 +130,7 @@ impl Engine {
                     icon: changes.icon.map(optional_text),
                     docker_image,
                     tool_scope,
+                    cli,
                 },
             )
             .await?

@@ -20,8 +20,9 @@ const ALLOWED_ENV: &[&str] = &[
     "GIT_COMMITTER_EMAIL",
 ];
 
-/// Names that must never reach an agent, even when listed in `AGENT_ENV_PASSTHROUGH`.
-const NEVER_PASSED: &[&str] = &["AGENTYARD_TOKEN"];
+/// Names that must never reach an agent, even when listed in `AGENT_ENV_PASSTHROUGH`: the API
+/// token, and the OpenAI credentials and upstream, which only the model proxy uses.
+const NEVER_PASSED: &[&str] = &["AGENTYARD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL"];
 
 /// The agent's environment: the allowlisted variables present in `lookup`, then the passthrough names.
 pub fn agent_environment(
@@ -94,13 +95,20 @@ mod tests {
         let platform: HashMap<&str, &str> = HashMap::from([
             ("ANTHROPIC_API_KEY", "key"),
             ("AGENTYARD_TOKEN", "secret"),
+            ("OPENAI_API_KEY", "sk-openai"),
+            ("OPENAI_BASE_URL", "http://gateway"),
             ("AWS_SECRET_ACCESS_KEY", "aws"),
             ("MY_TOOL_HOME", "/opt/tool"),
             ("PATH", "/usr/bin"),
         ]);
         let lookup = |name: &str| platform.get(name).map(|value| value.to_string());
         let env = agent_environment(
-            &["MY_TOOL_HOME".to_owned(), "AGENTYARD_TOKEN".to_owned()],
+            &[
+                "MY_TOOL_HOME".to_owned(),
+                "AGENTYARD_TOKEN".to_owned(),
+                "OPENAI_API_KEY".to_owned(),
+                "OPENAI_BASE_URL".to_owned(),
+            ],
             lookup,
         );
         assert_eq!(
@@ -124,6 +132,7 @@ mod tests {
             is_default: false,
             docker_image: None,
             tool_scope: domain::ToolScope::Project,
+            cli: domain::AgentCli::Claude,
             created_at: now,
             updated_at: now,
         };

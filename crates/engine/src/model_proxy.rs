@@ -15,8 +15,19 @@ pub use crate::credentials::read_login_token;
 
 /// The key an agent is given: it is worthless anywhere but its own session's proxy, which drops it.
 pub const PLACEHOLDER_API_KEY: &str = "agentyard-placeholder-key";
+/// Stands for the model proxy's loopback URL (`http://127.0.0.1:PORT`) in an agent's arguments:
+/// `agentyard-bridge model-proxy` puts the URL in its place, since only the bridge knows the port.
+/// Codex takes its provider's base URL on the command line ([`codex_model_base_url`]).
+pub const MODEL_PROXY_URL: &str = "{agentyard-model-proxy-url}";
+
+/// The base URL a codex agent's provider calls: the model proxy's Responses API, behind the bridge.
+pub fn codex_model_base_url() -> String {
+    format!("{MODEL_PROXY_URL}/v1")
+}
 /// The upstream when the platform sets no `ANTHROPIC_BASE_URL`: Anthropic's public API.
 pub const PUBLIC_UPSTREAM: &str = "https://api.anthropic.com";
+/// The OpenAI upstream (Codex sessions) when the platform sets no `OPENAI_BASE_URL`.
+pub const OPENAI_PUBLIC_UPSTREAM: &str = "https://api.openai.com/v1";
 
 /// The platform's model credentials and upstream: kept by the platform, never given to an agent.
 pub const PLATFORM_ONLY_VARIABLES: [&str; 4] = [
@@ -64,6 +75,10 @@ pub struct ModelAccess {
     pub login: Option<PathBuf>,
     /// `ANTHROPIC_BASE_URL` without its trailing slash, or the public API.
     pub upstream: String,
+    /// The platform's `OPENAI_API_KEY`, presented as a bearer token on Codex sessions' calls.
+    pub openai_key: Option<String>,
+    /// `OPENAI_BASE_URL` without its trailing slash (it includes `/v1`), or OpenAI's public API.
+    pub openai_upstream: String,
 }
 
 impl ModelAccess {
@@ -98,7 +113,37 @@ impl ModelAccess {
             secret,
             login: login.filter(|_| credentials == CredentialKind::ClaudeLogin),
             upstream,
+            openai_key: None,
+            openai_upstream: OPENAI_PUBLIC_UPSTREAM.to_owned(),
         }
+    }
+
+    /// With the platform's OpenAI key and upstream (Codex sessions), from its configuration.
+    pub fn with_openai(mut self, key: Option<&str>, base_url: Option<&str>) -> ModelAccess {
+        self.openai_key = key.filter(|key| !key.is_empty()).map(str::to_owned);
+        self.openai_upstream = base_url
+            .filter(|url| !url.is_empty())
+            .unwrap_or(OPENAI_PUBLIC_UPSTREAM)
+            .trim_end_matches('/')
+            .to_owned();
+        self
+    }
+
+    /// Why no OpenAI call can succeed: no key against OpenAI's public API.
+    pub fn openai_missing(&self) -> Option<EngineError> {
+        (self.openai_key.is_none() && self.openai_upstream == OPENAI_PUBLIC_UPSTREAM).then(|| {
+            EngineError::Invalid {
+                code: "model_credentials_missing",
+                message: format!(
+                    "the platform has no OpenAI key, so codex agents cannot reach the model API at {}",
+                    self.openai_upstream
+                ),
+                remediation: Some(
+                    "set OPENAI_API_KEY in the platform's environment (or OPENAI_BASE_URL to a gateway that needs no key), then restart the platform"
+                        .to_owned(),
+                ),
+            }
+        })
     }
 
     /// Whether the upstream is Anthropic's public API, which answers nothing without a credential.
@@ -145,7 +190,10 @@ impl Engine {
     /// Which credentials and upstream the platform's model proxy uses.
     pub fn model_access(&self) -> ModelAccess {
         let config = self.config();
-        ModelAccess::new(&config.agent_env, config.claude_credentials.as_deref())
+        ModelAccess::new(&config.agent_env, config.claude_credentials.as_deref()).with_openai(
+            config.openai_api_key.as_deref(),
+            config.openai_base_url.as_deref(),
+        )
     }
 
     /// Checks, before a turn starts, that its agent can reach the model through the proxy: a
@@ -251,6 +299,8 @@ impl Engine {
             "ANTHROPIC_API_KEY".to_owned(),
             PLACEHOLDER_API_KEY.to_owned(),
         ));
+        // Codex reads its provider's key from OPENAI_API_KEY: the placeholder too.
+        env.push(("OPENAI_API_KEY".to_owned(), PLACEHOLDER_API_KEY.to_owned()));
         AgentCommandLine {
             program: self.seen_by_agent(&endpoint.bridge).display().to_string(),
             args,

@@ -62,6 +62,17 @@ pub const MODEL_PROXY_COMMAND: &str = "model-proxy";
 /// local sessions on one machine never collide.
 pub const MODEL_PROXY_LISTEN: &str = "127.0.0.1:0";
 
+/// An agent argument with the model proxy's URL (`http://127.0.0.1:PORT`) in place of
+/// [`engine::model_proxy::MODEL_PROXY_URL`]; an argument that is not UTF-8 is left as it is.
+pub fn with_model_url(arg: &std::ffi::OsStr, base_url: &str) -> std::ffi::OsString {
+    match arg.to_str() {
+        Some(text) if text.contains(engine::model_proxy::MODEL_PROXY_URL) => text
+            .replace(engine::model_proxy::MODEL_PROXY_URL, base_url)
+            .into(),
+        _ => arg.to_owned(),
+    }
+}
+
 /// Forwards every connection accepted on `listener` (the agent's loopback port) to the session's
 /// model socket, bytes unchanged both ways, until the listener fails.
 pub async fn forward_model(listener: tokio::net::TcpListener, socket: &Path) -> io::Result<()> {
@@ -79,5 +90,27 @@ pub async fn forward_model(listener: tokio::net::TcpListener, socket: &Path) -> 
                 ),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn the_model_url_placeholder_is_replaced_inside_an_argument() {
+        let arg = format!(
+            "model_providers.agentyard={{base_url=\"{}\"}}",
+            engine::model_proxy::codex_model_base_url()
+        );
+        assert_eq!(
+            with_model_url(OsStr::new(&arg), "http://127.0.0.1:4242"),
+            OsStr::new("model_providers.agentyard={base_url=\"http://127.0.0.1:4242/v1\"}")
+        );
+        assert_eq!(
+            with_model_url(OsStr::new("--json"), "http://127.0.0.1:4242"),
+            OsStr::new("--json")
+        );
     }
 }

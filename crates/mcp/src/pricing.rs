@@ -1,9 +1,11 @@
 //! What model calls cost: a per-model price table, the tokens of an answer read as it streams,
 //! and the estimate a call reserves against the session's budget before it starts.
 //!
-//! Prices are Anthropic's list prices in US dollars per million tokens. Cache writes cost 1.25 times
-//! the input price (5-minute cache), cache reads 0.1 times. A model the table does not know is
-//! priced as the most expensive one ([`FALLBACK_PRICE`]), so a budget is never under-counted.
+//! Prices are Anthropic's and OpenAI's list prices in US dollars per million tokens. Cache writes
+//! cost 1.25 times the input price (5-minute cache), cache reads 0.1 times. A model the tables do
+//! not know is priced as the most expensive one ([`FALLBACK_PRICE`]), so a budget is never
+//! under-counted. OpenAI models are matched by their exact name (a date suffix aside), because
+//! their names extend each other (`gpt-5`, `gpt-5.5`): a prefix would price a new model as an old one.
 
 use serde_json::Value;
 
@@ -35,6 +37,18 @@ const PRICES: &[(&str, Price)] = &[
     ("claude-3-haiku", price(0.25, 1.25)),
 ];
 
+/// OpenAI models (Codex sessions), by exact name.
+const OPENAI_PRICES: &[(&str, Price)] = &[
+    ("gpt-5", price(1.25, 10.0)),
+    ("gpt-5-codex", price(1.25, 10.0)),
+    ("gpt-5-mini", price(0.25, 2.0)),
+    ("gpt-5-nano", price(0.05, 0.4)),
+    ("gpt-4.1", price(2.0, 8.0)),
+    ("gpt-4.1-mini", price(0.4, 1.6)),
+    ("o3", price(2.0, 8.0)),
+    ("o4-mini", price(1.1, 4.4)),
+];
+
 const fn price(input: f64, output: f64) -> Price {
     Price { input, output }
 }
@@ -47,10 +61,31 @@ const DEFAULT_RESERVED_OUTPUT: u64 = 32_000;
 
 /// The price of `model`, and whether the table knew it.
 pub fn price_of(model: &str) -> (Price, bool) {
-    PRICES
+    let undated = strip_date(model);
+    OPENAI_PRICES
         .iter()
-        .find(|(fragment, _)| model.contains(fragment))
+        .find(|(name, _)| *name == undated)
+        .or_else(|| PRICES.iter().find(|(fragment, _)| model.contains(fragment)))
         .map_or((FALLBACK_PRICE, false), |(_, price)| (*price, true))
+}
+
+/// `gpt-5-2025-08-07` as `gpt-5`.
+fn strip_date(model: &str) -> &str {
+    let bytes = model.as_bytes();
+    let dated = bytes.len() > 11
+        && bytes[bytes.len() - 11] == b'-'
+        && bytes[bytes.len() - 10..]
+            .iter()
+            .enumerate()
+            .all(|(index, byte)| match index {
+                4 | 7 => *byte == b'-',
+                _ => byte.is_ascii_digit(),
+            });
+    if dated {
+        &model[..model.len() - 11]
+    } else {
+        model
+    }
 }
 
 /// The tokens of one answer, by kind.
@@ -99,8 +134,9 @@ const MAX_ACCOUNTED_BYTES: usize = 8 * 1024 * 1024;
 const MAX_EVENT_LINE: usize = 1024 * 1024;
 
 /// Reads the model and `usage` out of an answer as it passes: the SSE events `message_start`
-/// (model, input) and `message_delta` (cumulative output) of a stream, or the `model` and `usage`
-/// of a JSON message.
+/// (model, input) and `message_delta` (cumulative output) of an Anthropic stream, or the final
+/// `response.completed` (`response.incomplete`, `response.failed`) of an OpenAI Responses stream;
+/// or the `model` and `usage` of a JSON message or response.
 pub struct Meter {
     streaming: bool,
     pending: Vec<u8>,
@@ -162,7 +198,31 @@ impl Meter {
                 self.tokens.update(&event["message"]["usage"]);
             }
             Some("message_delta") => self.tokens.update(&event["usage"]),
+            Some("response.completed" | "response.incomplete" | "response.failed") => {
+                self.take_response(&event["response"]);
+            }
             _ => {}
+        }
+    }
+
+    /// An OpenAI response's model and usage. Its `input_tokens` include the cached ones.
+    fn take_response(&mut self, response: &Value) {
+        self.take_model(&response["model"]);
+        let usage = &response["usage"];
+        if let (Some(input), Some(output)) = (
+            usage["input_tokens"].as_u64(),
+            usage["output_tokens"].as_u64(),
+        ) {
+            let cached = usage["input_tokens_details"]["cached_tokens"]
+                .as_u64()
+                .unwrap_or(0)
+                .min(input);
+            self.tokens = Tokens {
+                input: input - cached,
+                cache_write: 0,
+                cache_read: cached,
+                output,
+            };
         }
     }
 
@@ -176,10 +236,13 @@ impl Meter {
     pub fn finish(mut self) -> (Option<String>, Tokens) {
         if !self.streaming
             && let Ok(body) = serde_json::from_slice::<Value>(&self.pending)
-            && body["type"] == "message"
         {
-            self.take_model(&body["model"]);
-            self.tokens.update(&body["usage"]);
+            if body["type"] == "message" {
+                self.take_model(&body["model"]);
+                self.tokens.update(&body["usage"]);
+            } else if body["object"] == "response" {
+                self.take_response(&body);
+            }
         }
         (self.model, self.tokens)
     }
@@ -187,11 +250,12 @@ impl Meter {
 
 /// What a call may cost at most, reserved against the budget while it runs: its body's bytes as
 /// input tokens written to the cache (a token is at least a few bytes), and all of its
-/// `max_tokens` as output, at its model's price.
+/// `max_tokens` (Anthropic) or `max_output_tokens` (OpenAI) as output, at its model's price.
 pub fn reservation(body: &Value, body_bytes: usize) -> f64 {
     let (price, _) = price_of(body["model"].as_str().unwrap_or_default());
     let output = body["max_tokens"]
         .as_u64()
+        .or_else(|| body["max_output_tokens"].as_u64())
         .unwrap_or(DEFAULT_RESERVED_OUTPUT);
     Tokens {
         cache_write: body_bytes as u64 / 3,
@@ -292,5 +356,41 @@ mod tests {
         assert!((reserved - (0.00375 + 0.015)).abs() < 1e-12, "{reserved}");
         let unknown = reservation(&json!({}), 0);
         assert!((unknown - 32_000.0 * 75.0 / 1e6).abs() < 1e-9, "{unknown}");
+    }
+
+    #[test]
+    fn openai_models_are_priced_by_exact_name_and_new_ones_as_the_dearest() {
+        assert_eq!(price_of("gpt-5"), (price(1.25, 10.0), true));
+        assert_eq!(price_of("gpt-5-2025-08-07"), (price(1.25, 10.0), true));
+        assert_eq!(price_of("gpt-5-mini"), (price(0.25, 2.0), true));
+        assert_eq!(price_of("gpt-5.5"), (FALLBACK_PRICE, false));
+        assert_eq!(price_of("gpt-5-mini-turbo"), (FALLBACK_PRICE, false));
+    }
+
+    #[test]
+    fn a_responses_stream_is_metered_from_its_completed_event() {
+        let mut meter = Meter::new(true);
+        let completed = json!({ "type": "response.completed", "response": {
+            "id": "r", "model": "gpt-5",
+            "usage": { "input_tokens": 1000, "input_tokens_details": { "cached_tokens": 400 },
+                       "output_tokens": 50, "total_tokens": 1050 } } });
+        for chunk in [
+            "event: response.created\ndata: {\"type\":\"response.created\"}\n\n".to_owned(),
+            format!("event: response.completed\ndata: {completed}\n\n"),
+        ] {
+            meter.feed(chunk.as_bytes());
+        }
+        let (model, tokens) = meter.finish();
+        assert_eq!(model.as_deref(), Some("gpt-5"));
+        assert_eq!(
+            tokens,
+            Tokens {
+                input: 600,
+                cache_write: 0,
+                cache_read: 400,
+                output: 50
+            }
+        );
+        assert_eq!(tokens.all_input(), 1000);
     }
 }

@@ -1,10 +1,13 @@
-//! The model-API proxy: each session's `model.sock` serves the Anthropic Messages API by forwarding
-//! calls to the platform's real upstream with the platform's real credentials.
+//! The model-API proxy: each session's `model.sock` serves the Anthropic Messages API (Claude Code)
+//! and the OpenAI Responses API (Codex) by forwarding calls to the platform's real upstreams with
+//! the platform's real credentials.
 //!
-//! What passes, and only that: `POST /v1/messages` and `POST /v1/messages/count_tokens` (any query
-//! string), compared byte for byte with the request's raw path, so `..`, doubled slashes and
-//! percent-encoding match nothing. Every other method or path (Files, Batches, Models, …) gets an
-//! Anthropic-style error and never reaches the upstream ([`allowed_route`]).
+//! What passes, and only that: `POST /v1/messages` and `POST /v1/messages/count_tokens` to the
+//! Anthropic upstream, `POST /v1/responses` to the OpenAI upstream (`OPENAI_BASE_URL`, which ends in
+//! `/v1`, + `/responses`, with `OPENAI_API_KEY` as the bearer token), any query string, compared byte
+//! for byte with the request's raw path, so `..`, doubled slashes and percent-encoding match
+//! nothing. Every other method or path (Files, Batches, Models, …) gets an error and never reaches
+//! an upstream ([`allowed_route`]).
 //!
 //! The agent only ever holds a placeholder key ([`engine::model_proxy::PLACEHOLDER_API_KEY`]):
 //! whatever key or token it sends is dropped here and the platform's own is added (its key, its
@@ -76,6 +79,8 @@ pub enum Route {
     Messages,
     /// `POST /v1/messages/count_tokens`: free, but refused like any call once the budget is spent.
     CountTokens,
+    /// `POST /v1/responses`: an OpenAI model call (Codex), metered and reserved like `Messages`.
+    Responses,
 }
 
 /// The allowlist: the route of a request, or `None` when it must not reach the upstream.
@@ -90,8 +95,8 @@ pub fn allowed_route(method: &Method, path: &str) -> Option<Route> {
         // The Anthropic Messages API (Claude Code sessions).
         "/v1/messages" => Some(Route::Messages),
         "/v1/messages/count_tokens" => Some(Route::CountTokens),
-        // The OpenAI Responses API (Codex sessions) gets its routes here, next to the Anthropic
-        // ones, when that CLI lands; until then nothing else passes.
+        // The OpenAI Responses API (Codex sessions).
+        "/v1/responses" => Some(Route::Responses),
         _ => None,
     }
 }
@@ -112,8 +117,42 @@ impl Upstream {
         Self { access, client }
     }
 
-    /// The credential headers of one call. A login's token is read now, so a login the user
-    /// refreshed on the host is used at once.
+    /// The URL of a call on `route`: the Anthropic upstream with the request's own path, or the
+    /// OpenAI upstream (which holds `/v1`) with `/responses`.
+    fn url(&self, route: Route, path: &str, query: &str) -> String {
+        match route {
+            Route::Messages | Route::CountTokens => {
+                format!("{}{path}{query}", self.access.upstream)
+            }
+            Route::Responses => format!("{}/responses{query}", self.access.openai_upstream),
+        }
+    }
+
+    fn upstream_of(&self, route: Route) -> &str {
+        match route {
+            Route::Messages | Route::CountTokens => &self.access.upstream,
+            Route::Responses => &self.access.openai_upstream,
+        }
+    }
+
+    /// The credential headers of a call on `route`.
+    fn credentials_for(&self, route: Route, headers: &mut HeaderMap) -> Result<(), String> {
+        match route {
+            Route::Messages | Route::CountTokens => self.credentials(headers),
+            Route::Responses => {
+                if let Some(key) = &self.access.openai_key {
+                    let value = HeaderValue::from_str(&format!("Bearer {key}")).map_err(|_| {
+                        "the platform's OPENAI_API_KEY is not a valid header value".to_owned()
+                    })?;
+                    headers.insert(header::AUTHORIZATION, value);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// The credential headers of one Anthropic call. A login's token is read now, so a login the
+    /// user refreshed on the host is used at once.
     fn credentials(&self, headers: &mut HeaderMap) -> Result<(), String> {
         let bearer = |token: &str| {
             HeaderValue::from_str(&format!("Bearer {token}"))
@@ -270,13 +309,17 @@ impl Proxy {
                 StatusCode::FORBIDDEN,
                 "permission_error",
                 format!(
-                    "the platform's model proxy forwards only POST /v1/messages and POST /v1/messages/count_tokens; {} {} is refused",
+                    "the platform's model proxy forwards only POST /v1/messages, POST /v1/messages/count_tokens and POST /v1/responses; {} {} is refused",
                     request.method(),
                     request.uri().path()
                 ),
             );
         };
-        if let Some(error) = self.upstream.access.missing() {
+        let missing = match route {
+            Route::Messages | Route::CountTokens => self.upstream.access.missing(),
+            Route::Responses => self.upstream.access.openai_missing(),
+        };
+        if let Some(error) = missing {
             return api_error(
                 StatusCode::UNAUTHORIZED,
                 "authentication_error",
@@ -304,7 +347,7 @@ impl Proxy {
             return too_large();
         };
         let reserved = match route {
-            Route::Messages => {
+            Route::Messages | Route::Responses => {
                 let parsed = serde_json::from_slice::<Value>(&body).unwrap_or_default();
                 pricing::reservation(&parsed, body.len())
             }
@@ -324,7 +367,7 @@ impl Proxy {
                 headers.append(name.clone(), value.clone());
             }
         }
-        if let Err(error) = self.upstream.credentials(&mut headers) {
+        if let Err(error) = self.upstream.credentials_for(route, &mut headers) {
             self.report(Some(401), error.clone()).await;
             self.settle(reservation, None).await;
             return api_error(StatusCode::UNAUTHORIZED, "authentication_error", error);
@@ -334,11 +377,7 @@ impl Proxy {
             .query()
             .map(|query| format!("?{query}"))
             .unwrap_or_default();
-        let url = format!(
-            "{}{}{query}",
-            self.upstream.access.upstream,
-            parts.uri.path()
-        );
+        let url = self.upstream.url(route, parts.uri.path(), &query);
         let sent = self
             .upstream
             .client
@@ -357,8 +396,12 @@ impl Proxy {
                     StatusCode::BAD_GATEWAY,
                     "api_error",
                     format!(
-                        "the platform cannot reach the model API at {}: {detail}; check the platform's ANTHROPIC_BASE_URL and network",
-                        self.upstream.access.upstream
+                        "the platform cannot reach the model API at {}: {detail}; check the platform's {} and network",
+                        self.upstream.upstream_of(route),
+                        match route {
+                            Route::Responses => "OPENAI_BASE_URL",
+                            Route::Messages | Route::CountTokens => "ANTHROPIC_BASE_URL",
+                        }
                     ),
                 );
             }
@@ -386,7 +429,7 @@ impl Proxy {
             .and_then(|value| value.to_str().ok())
             .is_some_and(|value| value.starts_with("text/event-stream"));
         let mut meter =
-            (route == Route::Messages && status.is_success()).then(|| Meter::new(streaming));
+            (route != Route::CountTokens && status.is_success()).then(|| Meter::new(streaming));
         let mut chunks = answer.bytes_stream();
         let stream = async_stream(move |sender| async move {
             while let Some(chunk) = chunks.next().await {
@@ -602,7 +645,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_two_messages_routes_pass_and_only_as_post() {
+    fn only_the_messages_and_responses_routes_pass_and_only_as_post() {
         assert_eq!(
             allowed_route(&Method::POST, "/v1/messages"),
             Some(Route::Messages)
@@ -611,8 +654,13 @@ mod tests {
             allowed_route(&Method::POST, "/v1/messages/count_tokens"),
             Some(Route::CountTokens)
         );
+        assert_eq!(
+            allowed_route(&Method::POST, "/v1/responses"),
+            Some(Route::Responses)
+        );
         for method in [Method::GET, Method::PUT, Method::DELETE, Method::PATCH] {
             assert_eq!(allowed_route(&method, "/v1/messages"), None, "{method}");
+            assert_eq!(allowed_route(&method, "/v1/responses"), None, "{method}");
         }
     }
 
@@ -636,6 +684,16 @@ mod tests {
             "/V1/messages",
             "/v1/messages;x",
             "/v1/messages/count_tokens/../../files",
+            "/v1/responses/",
+            "/v1/responses/resp_1",
+            "/v1/responses/compact",
+            "/v1/responses/../files",
+            "/v1/%72esponses",
+            "//v1/responses",
+            "/v1/Responses",
+            "/responses",
+            "/v1/chat/completions",
+            "/v1/realtime",
             "",
             "/",
         ] {

@@ -466,3 +466,110 @@ async fn refusing_upstream() -> String {
     tokio::spawn(async move { axum::serve(listener, router).await });
     url
 }
+
+const OPENAI_KEY: &str = "sk-openai-platform";
+
+/// A platform whose only model credential is an OpenAI key, with the scripted model as its
+/// OpenAI upstream (`OPENAI_BASE_URL` ends in `/v1`).
+async fn openai_setup(budget: Option<f64>) -> Setup {
+    let model =
+        ScriptedModel::start(Script::new().rule("hello", [Reply::text("hi from codex's model")]));
+    let local = LocalPlatform::start_with(
+        Vec::new(),
+        budget,
+        None,
+        Some((
+            format!("{}/v1", model.base_url()),
+            Some(OPENAI_KEY.to_owned()),
+        )),
+    )
+    .await;
+    Setup::serve(local, model).await
+}
+
+fn responses_request() -> Value {
+    json!({
+        "model": "gpt-5",
+        "stream": true,
+        "tools": [{"type": "function", "name": "exec_command"}],
+        "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello"}]}],
+    })
+}
+
+#[tokio::test]
+async fn a_responses_call_reaches_the_openai_upstream_with_the_platform_key_and_is_metered() {
+    let setup = openai_setup(None).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/responses", setup.base_url))
+        .header("authorization", "Bearer agentyard-placeholder-key")
+        .header("x-api-key", "sk-agent-made-up")
+        .json(&responses_request())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("response.completed"), "{text}");
+    assert!(text.contains("hi from codex's model"), "{text}");
+    let requests = setup.model.requests();
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].path, "/v1/responses");
+    assert_eq!(
+        requests[0].headers["authorization"],
+        format!("Bearer {OPENAI_KEY}")
+    );
+    assert!(!requests[0].headers.contains_key("x-api-key"));
+    let usage = setup.engine.session_usage(setup.session).await.unwrap();
+    assert!(
+        usage.input_tokens > 0 && usage.output_tokens > 0 && usage.metered_cost_usd > 0.0,
+        "{usage:?}"
+    );
+}
+
+#[tokio::test]
+async fn responses_path_tricks_and_a_spent_budget_never_reach_the_openai_upstream() {
+    let setup = openai_setup(Some(0.5)).await;
+    let body = responses_request().to_string();
+    for target in [
+        "/v1/responses/resp_1",
+        "/v1/responses/../files",
+        "/v1/%72esponses",
+        "//v1/responses",
+        "/v1/chat/completions",
+    ] {
+        let request = format!(
+            "POST {target} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let (status, _) = setup.raw(&request).await;
+        assert!(status.contains(" 403 "), "{target}: {status}");
+    }
+    setup
+        .engine
+        .store()
+        .insert_message(store::NewMessage {
+            session_id: setup.session,
+            role: Role::Assistant,
+            content: "an earlier turn".to_owned(),
+            tool_use: Vec::new(),
+            cost_usd: Some(0.75),
+            interrupted: false,
+        })
+        .await
+        .unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/responses", setup.base_url))
+        .json(&responses_request())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|message| message.contains("budget is spent")),
+        "{body}"
+    );
+    assert!(setup.model.requests().is_empty(), "the model was called");
+}

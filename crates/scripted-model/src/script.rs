@@ -89,6 +89,12 @@ impl Script {
             .iter()
             .filter(|message| role(message) == Some("assistant"))
             .count();
+        self.answer_to(&prompt, step, || echo_summary(messages))
+    }
+
+    /// The answer of the `step`th model call (from 0) after the user wrote `prompt`, whatever the
+    /// API: `echo` gives the conversation's summary when the step is [`Reply::Echo`].
+    pub fn answer_to(&self, prompt: &str, step: usize, echo: impl FnOnce() -> String) -> Answer {
         let chosen = self
             .rules
             .iter()
@@ -104,7 +110,7 @@ impl Script {
                 text,
                 chunk_delay_ms,
             },
-            Some(Reply::Echo) => Answer::text(echo_summary(messages)),
+            Some(Reply::Echo) => Answer::text(echo()),
             None => Answer::text(DEFAULT_REPLY),
         }
     }

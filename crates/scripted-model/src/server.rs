@@ -1,4 +1,5 @@
-//! The HTTP server: `POST /v1/messages` and `POST /v1/messages/count_tokens` on loopback.
+//! The HTTP server: `POST /v1/messages`, `POST /v1/messages/count_tokens` and (for Codex)
+//! `POST /v1/responses` on loopback.
 //!
 //! Owns sockets, the recorded requests and the server's lifetime; the choice of reply is the script's.
 
@@ -20,7 +21,7 @@ use std::thread::JoinHandle;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 
-/// One `/v1/messages` call as received.
+/// One model call (`/v1/messages` or `/v1/responses`) as received.
 #[derive(Clone, Debug)]
 pub struct RecordedRequest {
     /// The path with its query, e.g. `/v1/messages?beta=true`.
@@ -118,7 +119,7 @@ impl ScriptedModelHandle {
         self.address
     }
 
-    /// Every `/v1/messages` call received so far, oldest first.
+    /// Every model call (`/v1/messages` and `/v1/responses`) received so far, oldest first.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.requests).clone()
     }
@@ -143,20 +144,21 @@ impl Drop for ScriptedModelHandle {
 }
 
 #[derive(Clone)]
-struct ServerState {
-    script: Arc<Script>,
+pub(crate) struct ServerState {
+    pub(crate) script: Arc<Script>,
     /// Shared with the handle so tests can read what the CLI sent while the server runs.
     requests: Arc<Mutex<Vec<RecordedRequest>>>,
     /// Requests outside the two routes, answered 404 and kept for the same reason.
     other_requests: Arc<Mutex<Vec<String>>>,
     /// Makes message and tool use ids unique across the server's life, as the CLI expects.
-    next_id: Arc<AtomicU64>,
+    pub(crate) next_id: Arc<AtomicU64>,
 }
 
 fn router(state: ServerState) -> Router {
     Router::new()
         .route("/v1/messages", post(messages))
         .route("/v1/messages/count_tokens", post(count_tokens))
+        .route("/v1/responses", post(crate::responses::responses))
         .fallback(other)
         .method_not_allowed_fallback(other)
         .with_state(state)
@@ -179,21 +181,7 @@ async fn messages(
         Ok(body) => body,
         Err(error) => return invalid_request(&format!("the body is not JSON: {error}")),
     };
-    lock(&state.requests).push(RecordedRequest {
-        path: uri
-            .path_and_query()
-            .map_or_else(|| uri.path().to_owned(), |path| path.as_str().to_owned()),
-        headers: headers
-            .iter()
-            .map(|(name, value)| {
-                (
-                    name.as_str().to_owned(),
-                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
-                )
-            })
-            .collect(),
-        body: body.clone(),
-    });
+    record(&state, &uri, &headers, &body);
     let answer = state.script.answer(&body);
     let model = body
         .get("model")
@@ -210,7 +198,35 @@ async fn messages(
     if !streaming {
         return Json(wire::message_json(&answer, &model, input_tokens, &ids)).into_response();
     }
-    let frames = wire::stream_frames(&answer, &model, input_tokens, &ids);
+    event_stream(wire::stream_frames(&answer, &model, input_tokens, &ids))
+}
+
+/// Keeps one model call for [`ScriptedModelHandle::requests`].
+pub(crate) fn record(
+    state: &ServerState,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: &Value,
+) {
+    lock(&state.requests).push(RecordedRequest {
+        path: uri
+            .path_and_query()
+            .map_or_else(|| uri.path().to_owned(), |path| path.as_str().to_owned()),
+        headers: headers
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    String::from_utf8_lossy(value.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+        body: body.clone(),
+    });
+}
+
+/// A `text/event-stream` response that sends `frames`, each after its delay.
+pub(crate) fn event_stream(frames: Vec<wire::Frame>) -> Response {
     // A bounded channel fed by a task lets the frames keep their delays; a client that hangs up
     // closes the channel and ends the task.
     let (sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
@@ -264,7 +280,7 @@ async fn count_tokens(body: Bytes) -> Response {
 }
 
 /// The API's own error shape, so the CLI reports it as the real API's error.
-fn invalid_request(message: &str) -> Response {
+pub(crate) fn invalid_request(message: &str) -> Response {
     (
         StatusCode::BAD_REQUEST,
         Json(json!({

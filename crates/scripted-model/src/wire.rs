@@ -122,7 +122,7 @@ fn text_delta(text: &str) -> Value {
 }
 
 /// Splits a text into words that keep their trailing whitespace, so the deltas join back exactly.
-fn words(text: &str) -> Vec<&str> {
+pub(crate) fn words(text: &str) -> Vec<&str> {
     let mut pieces = Vec::new();
     let mut start = 0;
     let mut in_space = false;

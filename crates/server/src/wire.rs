@@ -224,6 +224,9 @@ pub struct AgentBody {
     pub docker_image: Option<String>,
     #[ts(type = r#""project" | "all_projects""#)]
     pub tool_scope: &'static str,
+    /// The agent CLI the persona runs.
+    #[ts(type = r#""claude" | "codex""#)]
+    pub cli: &'static str,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -239,6 +242,7 @@ impl From<Agent> for AgentBody {
             is_default: agent.is_default,
             docker_image: agent.docker_image,
             tool_scope: agent.tool_scope.as_str(),
+            cli: agent.cli.as_str(),
             created_at: agent.created_at.to_rfc3339(),
             updated_at: agent.updated_at.to_rfc3339(),
         }
@@ -256,6 +260,9 @@ pub struct CreateAgent {
     pub docker_image: Option<String>,
     #[ts(optional, type = r#""project" | "all_projects""#)]
     pub tool_scope: Option<String>,
+    /// `claude` (the default) or `codex`.
+    #[ts(optional, type = r#""claude" | "codex""#)]
+    pub cli: Option<String>,
 }
 
 #[derive(Deserialize, TS, ToSchema)]
@@ -275,6 +282,9 @@ pub struct UpdateAgent {
     pub docker_image: Option<Option<String>>,
     #[ts(optional, type = r#""project" | "all_projects""#)]
     pub tool_scope: Option<String>,
+    /// `claude` (the default) or `codex`.
+    #[ts(optional, type = r#""claude" | "codex""#)]
+    pub cli: Option<String>,
 }
 
 #[derive(Clone, Serialize, TS, ToSchema)]

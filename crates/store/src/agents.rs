@@ -1,9 +1,9 @@
-//! Agents: personas with a system prompt, a model and an image. Exactly one is the default.
+//! Agents: personas with a system prompt, a model, an image and an agent CLI. Exactly one is the default.
 
 use crate::error::{corrupt, is_foreign_key_violation, is_unique_violation};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
-use domain::{Agent, AgentId, NewAgent, ToolScope};
+use domain::{Agent, AgentCli, AgentId, NewAgent, ToolScope};
 use uuid::fmt::Hyphenated;
 
 /// A change to an agent; `None` leaves a field as it is.
@@ -16,6 +16,7 @@ pub struct AgentUpdate {
     pub icon: Option<Option<String>>,
     pub docker_image: Option<Option<String>>,
     pub tool_scope: Option<ToolScope>,
+    pub cli: Option<AgentCli>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -28,6 +29,7 @@ struct AgentRow {
     is_default: bool,
     docker_image: Option<String>,
     tool_scope: String,
+    cli: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -48,6 +50,10 @@ impl TryFrom<AgentRow> for Agent {
                 .tool_scope
                 .parse()
                 .map_err(|error| corrupt("agents.tool_scope", error))?,
+            cli: row
+                .cli
+                .parse()
+                .map_err(|error| corrupt("agents.cli", error))?,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })
@@ -67,8 +73,8 @@ impl Store {
         sqlx::query_as::<_, AgentRow>(
             "INSERT INTO agents
                  (id, name, system_prompt, model, icon, is_default, docker_image, tool_scope,
-                  created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?8, ?8)
+                  cli, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6, ?7, ?9, ?8, ?8)
              RETURNING *",
         )
         .bind(AgentId::new().to_string())
@@ -79,6 +85,7 @@ impl Store {
         .bind(&new.docker_image)
         .bind(new.tool_scope.as_str())
         .bind(now)
+        .bind(new.cli.as_str())
         .fetch_one(&self.pool)
         .await
         .map_err(|error| {
@@ -143,7 +150,8 @@ impl Store {
                  icon = CASE WHEN ?6 THEN ?7 ELSE icon END,
                  docker_image = CASE WHEN ?8 THEN ?9 ELSE docker_image END,
                  tool_scope = COALESCE(?10, tool_scope),
-                 updated_at = ?11
+                 updated_at = ?11,
+                 cli = COALESCE(?12, cli)
              WHERE id = ?1
              RETURNING *",
         )
@@ -158,6 +166,7 @@ impl Store {
         .bind(update.docker_image.flatten())
         .bind(update.tool_scope.map(|scope| scope.as_str()))
         .bind(Utc::now())
+        .bind(update.cli.map(|cli| cli.as_str()))
         .fetch_optional(&self.pool)
         .await
         .map_err(|error| match new_name {

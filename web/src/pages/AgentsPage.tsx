@@ -57,6 +57,9 @@ export function AgentsPage() {
                 </h2>
                 <p className="badges">
                   <span className="badge image-badge">{agent.docker_image ?? 'default image'}</span>
+                  <span className="badge cli-badge" title="The agent CLI this agent runs">
+                    {agent.cli}
+                  </span>
                   {agent.model && <span className="badge">{agent.model}</span>}
                   <span className="badge" title="Which projects this agent's platform tools reach">
                     {agent.tool_scope === 'all_projects' ? 'tools: all projects' : 'tools: own project'}
@@ -111,12 +114,13 @@ function AgentForm({ agent, onSaved, onCancel }: AgentFormProps) {
   const [icon, setIcon] = useState(agent?.icon ?? '');
   const [image, setImage] = useState(agent?.docker_image ?? '');
   const [toolScope, setToolScope] = useState<Agent['tool_scope']>(agent?.tool_scope ?? 'project');
+  const [cli, setCli] = useState<Agent['cli']>(agent?.cli ?? 'claude');
   const [error, setError] = useState<ApiError | null>(null);
   const [busy, setBusy] = useState(false);
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const body: CreateAgent = { name: name.trim(), system_prompt: systemPrompt, tool_scope: toolScope };
+    const body: CreateAgent = { name: name.trim(), system_prompt: systemPrompt, tool_scope: toolScope, cli };
     // An empty optional field is left out, except when editing clears a value the agent had:
     // then the empty string is sent so the platform clears it.
     const optional = { model: [model.trim(), agent?.model], icon: [icon.trim(), agent?.icon], docker_image: [image, agent?.docker_image] } as const;
@@ -149,6 +153,11 @@ function AgentForm({ agent, onSaved, onCancel }: AgentFormProps) {
         value={systemPrompt}
         onChange={(event) => setSystemPrompt(event.target.value)}
       />
+      <label htmlFor="agent-cli">Agent CLI</label>
+      <select id="agent-cli" value={cli} onChange={(event) => setCli(event.target.value as Agent['cli'])}>
+        <option value="claude">Claude Code (claude)</option>
+        <option value="codex">OpenAI Codex (codex): explore and execute modes, no ask mode</option>
+      </select>
       <label htmlFor="agent-model">Model</label>
       <input
         id="agent-model"

@@ -26,6 +26,7 @@ const agent: Agent = {
   is_default: true,
   docker_image: null,
   tool_scope: 'project',
+  cli: 'claude',
   created_at: '2025-01-01T00:00:00Z',
   updated_at: '2025-01-01T00:00:00Z',
 };

@@ -71,7 +71,11 @@ export function BoardPage() {
   }
 
   const attention = useAttention();
-  const agentName = (id: string) => agents.data?.find((agent) => agent.id === id)?.name ?? 'Unknown agent';
+  // The card names the agent and the CLI it runs, so Claude and Codex sessions tell apart at a glance.
+  const agentName = (id: string) => {
+    const agent = agents.data?.find((candidate) => candidate.id === id);
+    return agent ? `${agent.name} · ${agent.cli}` : 'Unknown agent';
+  };
 
   return (
     <section className="page">

@@ -7,7 +7,7 @@ import { Link, useParams } from 'react-router-dom';
 import { chatReducer, initialChatState } from '../api/chat';
 import { describeError, useApi } from '../api/client';
 import { useReconnect, useSocket, useSocketEvents } from '../api/socket';
-import type { ApiError, Message, SendMessageAccepted, Session, SessionMode, SessionUsage } from '../api/wire';
+import type { Agent, ApiError, Message, SendMessageAccepted, Session, SessionMode, SessionUsage } from '../api/wire';
 import { useViewing } from '../attention';
 import { ChatPanel } from '../components/ChatPanel';
 import { ErrorNote } from '../components/ErrorNote';
@@ -31,6 +31,7 @@ function SessionView({ sessionId }: { sessionId: string }) {
   const [actionError, setActionError] = useState<ApiError | null>(null);
   const [gitRefresh, setGitRefresh] = useState(0);
   const [usage, setUsage] = useState<SessionUsage | null>(null);
+  const [agent, setAgent] = useState<Agent | null>(null);
   const nextLocalId = useRef(0);
   const [tab, setTab] = useState<Tab>('chat');
   // Opening the page reads what the session had for the user (a reply, an error, a question).
@@ -79,6 +80,13 @@ function SessionView({ sessionId }: { sessionId: string }) {
   useEffect(() => {
     if (sessionStatus && sessionStatus !== 'done') warm();
   }, [sessionStatus, warm]);
+
+  // Which CLI the session runs is its agent's; the badge is left out when the agent cannot be read.
+  const agentId = state.session?.agent_id;
+  useEffect(() => {
+    if (!agentId) return;
+    api.get<Agent>(`/api/agents/${agentId}`).then(setAgent, () => setAgent(null));
+  }, [api, agentId]);
 
   useSocketEvents((event) => {
     dispatch({ type: 'event', event });
@@ -161,6 +169,11 @@ function SessionView({ sessionId }: { sessionId: string }) {
             {session.kept_path && (
               <span className="badge" title="Ignored files and nested repositories of the session's worktree were kept here">
                 untracked files kept in {session.kept_path}
+              </span>
+            )}
+            {agent && (
+              <span className="badge cli-badge" title={`The agent CLI of ${agent.name}`}>
+                {agent.name} · {agent.cli}
               </span>
             )}
             {session.image && <span className="badge">{session.image}</span>}

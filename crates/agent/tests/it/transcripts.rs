@@ -164,6 +164,7 @@ fn the_text_turn_gives_init_deltas_the_message_and_a_successful_result() {
         is_error,
         total_cost_usd,
         result,
+        usage,
     }) = events.last()
     else {
         panic!("the last event is not the result: {:?}", events.last());
@@ -173,6 +174,14 @@ fn the_text_turn_gives_init_deltas_the_message_and_a_successful_result() {
     assert!(!is_error);
     assert!(total_cost_usd.is_some_and(|cost| cost > 0.0));
     assert_eq!(result.as_deref(), Some("echo: hello there"));
+    assert_eq!(
+        *usage,
+        Some(agent::TokenUsage {
+            input_tokens: 10,
+            output_tokens: 5,
+            cached_input_tokens: 0
+        })
+    );
 }
 
 #[test]

@@ -259,6 +259,45 @@ async fn one_default_agent_exists_and_agents_have_crud() {
 }
 
 #[tokio::test]
+async fn an_agent_chooses_its_cli_and_an_unknown_cli_is_refused_naming_the_accepted_ones() {
+    let app = TestApp::spawn().await;
+    let (_, agents) = app.get("/api/agents").await;
+    assert_eq!(agents[0]["cli"], "claude");
+    let (status, coder) = app
+        .post("/api/agents", json!({"name": "Coder", "cli": "codex"}))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{coder}");
+    assert_eq!(coder["cli"], "codex");
+    let id = coder["id"].as_str().unwrap();
+    let (status, switched) = app
+        .put(&format!("/api/agents/{id}"), json!({"cli": "claude"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{switched}");
+    assert_eq!(switched["cli"], "claude");
+    for body in [
+        json!({"name": "Gem", "cli": "gemini"}),
+        json!({"name": "Gem", "cli": ""}),
+    ] {
+        let (status, error) = app.post("/api/agents", body).await;
+        assert_error(status, &error, StatusCode::UNPROCESSABLE_ENTITY);
+        let message = error.to_string();
+        assert!(
+            message.contains("claude") && message.contains("codex"),
+            "{message}"
+        );
+    }
+    let (status, error) = app
+        .put(&format!("/api/agents/{id}"), json!({"cli": "gemini"}))
+        .await;
+    assert_error(status, &error, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.get(&format!("/api/agents/{id}")).await.1["cli"],
+        "claude"
+    );
+    assert_eq!(app.get("/api/agents").await.1.as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
 async fn sessions_have_crud_status_and_messages() {
     let app = TestApp::spawn().await;
     let project = app.create_project("board").await;

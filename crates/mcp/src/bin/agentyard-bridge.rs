@@ -3,7 +3,10 @@
 //!
 //! `agentyard-bridge model-proxy SOCKET -- PROGRAM ARGS...`: listens on a free loopback port,
 //! forwards each connection to the session's model socket, and runs PROGRAM (the agent) with
-//! `ANTHROPIC_BASE_URL` pointing at that port; it exits with the program's exit code. The listener
+//! `ANTHROPIC_BASE_URL` (and `OPENAI_BASE_URL`, with `/v1`) pointing at that port, and that URL in
+//! place of the placeholder `engine::model_proxy::MODEL_PROXY_URL` in its arguments (codex takes
+//! its provider's URL on the command line); SIGINT is passed on to it. It exits with the program's
+//! exit code. The listener
 //! lives exactly as long as the turn, and the agent dies with the bridge.
 
 use std::path::PathBuf;
@@ -67,10 +70,16 @@ async fn model_proxy(args: &[std::ffi::OsString]) -> i32 {
         Ok(address) => address.port(),
         Err(error) => fail(format!("cannot read the model proxy's port: {error}")),
     };
+    let base_url = format!("http://127.0.0.1:{port}");
     let mut command = tokio::process::Command::new(program);
     command
-        .args(&args[3..])
-        .env("ANTHROPIC_BASE_URL", format!("http://127.0.0.1:{port}"));
+        .args(
+            args[3..]
+                .iter()
+                .map(|arg| mcp::bridge::with_model_url(arg, &base_url)),
+        )
+        .env("ANTHROPIC_BASE_URL", &base_url)
+        .env("OPENAI_BASE_URL", format!("{base_url}/v1"));
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent. It makes the kernel
     // kill the agent when the bridge dies, so a killed turn never leaves an agent running.
     unsafe {
@@ -88,14 +97,33 @@ async fn model_proxy(args: &[std::ffi::OsString]) -> i32 {
             program.to_string_lossy()
         )),
     };
+    // SIGINT is how a turn of a CLI without an in-band interrupt (codex) is stopped: it is passed
+    // on to the agent, which ends its turn and exits, instead of killing the bridge.
+    let mut interrupts =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt()).ok();
     let forwarding = mcp::bridge::forward_model(listener, &socket);
-    let status = tokio::select! {
-        status = child.wait() => status,
-        result = forwarding => {
-            if let Err(error) = result {
-                eprintln!("agentyard-bridge: the model proxy stopped: {error}");
+    tokio::pin!(forwarding);
+    let mut forwarding_done = false;
+    let status = loop {
+        tokio::select! {
+            status = child.wait() => break status,
+            result = &mut forwarding, if !forwarding_done => {
+                forwarding_done = true;
+                if let Err(error) = result {
+                    eprintln!("agentyard-bridge: the model proxy stopped: {error}");
+                }
             }
-            child.wait().await
+            Some(()) = async {
+                match interrupts.as_mut() {
+                    Some(interrupts) => interrupts.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some(pid) = child.id().and_then(|pid| i32::try_from(pid).ok()) {
+                    // SAFETY: kill(2) on our own child, which has not been waited for.
+                    unsafe { libc::kill(pid, libc::SIGINT) };
+                }
+            }
         }
     };
     match status {

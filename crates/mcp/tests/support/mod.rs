@@ -25,6 +25,17 @@ impl LocalPlatform {
         budget: Option<f64>,
         login: Option<std::path::PathBuf>,
     ) -> LocalPlatform {
+        Self::start_with(agent_env, budget, login, None).await
+    }
+
+    /// As [`LocalPlatform::start_with_login`], with the platform's OpenAI upstream and key
+    /// (`OPENAI_BASE_URL`, `OPENAI_API_KEY`) for Codex sessions.
+    pub async fn start_with(
+        agent_env: Vec<(String, String)>,
+        budget: Option<f64>,
+        login: Option<std::path::PathBuf>,
+        openai: Option<(String, Option<String>)>,
+    ) -> LocalPlatform {
         let projects = tempfile::tempdir().unwrap();
         let data = tempfile::tempdir().unwrap();
         let config = Config {
@@ -55,6 +66,8 @@ impl LocalPlatform {
             docker_host: None,
             claude_credentials: login,
             webhook: None,
+            openai_api_key: openai.as_ref().and_then(|(_, key)| key.clone()),
+            openai_base_url: openai.map(|(base_url, _)| base_url),
         };
         let store = store::Store::open(data.path()).await.unwrap();
         let engine = Engine::new(

@@ -64,6 +64,7 @@ pub async fn create(
             icon: body.icon,
             docker_image: body.docker_image,
             tool_scope: body.tool_scope,
+            cli: body.cli,
         })
         .await?;
     Ok((StatusCode::CREATED, Json(agent.into())))
@@ -95,6 +96,7 @@ pub async fn update(
         icon: body.icon,
         docker_image: body.docker_image,
         tool_scope: body.tool_scope,
+        cli: body.cli,
     };
     Ok(Json(
         state

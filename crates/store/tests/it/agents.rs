@@ -1,7 +1,7 @@
 //! Agents: create, read, list, update, delete, unique names and the protected default.
 
 use crate::{TestStore, new_agent, tick};
-use domain::{AgentId, NewSession, SessionMode};
+use domain::{AgentId, NewAgent, NewSession, SessionMode};
 use store::{AgentUpdate, StoreError};
 
 fn conflict_message(error: StoreError) -> String {
@@ -212,4 +212,36 @@ async fn an_agents_tool_scope_defaults_to_its_project_and_can_be_widened() {
     assert_eq!(widened.tool_scope, domain::ToolScope::AllProjects);
     assert_eq!(widened.name, "Roamer", "only the scope changed");
     assert_eq!(test.store.agent(agent.id).await.unwrap(), Some(widened));
+}
+
+#[tokio::test]
+async fn an_agent_runs_claude_unless_it_chooses_codex() {
+    let test = TestStore::new().await;
+    assert_eq!(
+        test.store.default_agent().await.unwrap().cli,
+        domain::AgentCli::Claude
+    );
+    let created = test
+        .store
+        .create_agent(NewAgent {
+            cli: domain::AgentCli::Codex,
+            ..new_agent("Coder")
+        })
+        .await
+        .unwrap();
+    assert_eq!(created.cli, domain::AgentCli::Codex);
+    let switched = test
+        .store
+        .update_agent(
+            created.id,
+            AgentUpdate {
+                cli: Some(domain::AgentCli::Claude),
+                ..AgentUpdate::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(switched.cli, domain::AgentCli::Claude);
+    assert_eq!(test.store.agent(created.id).await.unwrap(), Some(switched));
 }

@@ -70,6 +70,7 @@ pub fn new_agent(name: &str) -> NewAgent {
         icon: None,
         docker_image: None,
         tool_scope: domain::ToolScope::Project,
+        cli: domain::AgentCli::Claude,
     }
 }
 
