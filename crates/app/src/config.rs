@@ -47,6 +47,10 @@ pub struct ConfigArgs {
     /// The agent CLI: a path in local mode, a name inside the image in docker mode.
     #[arg(long, env = "AGENT_COMMAND")]
     pub agent_command: Option<String>,
+    /// The Codex CLI, for agents whose `cli` is `codex`: a path in local mode, a name inside the
+    /// image in docker mode.
+    #[arg(long, env = "AGENT_CODEX_COMMAND")]
+    pub agent_codex_command: Option<String>,
     /// Model spend in USD after which a session's model calls are refused.
     #[arg(long, env = "AGENT_SESSION_BUDGET_USD")]
     pub agent_session_budget_usd: Option<String>,
@@ -251,6 +255,9 @@ impl ConfigArgs {
         let agent_command = non_empty(&self.agent_command)
             .unwrap_or("claude")
             .to_owned();
+        let codex_command = non_empty(&self.agent_codex_command)
+            .unwrap_or("codex")
+            .to_owned();
         let bind_text = non_empty(&self.bind).unwrap_or("127.0.0.1:3001");
         let bind: SocketAddr = bind_text.parse().map_err(|_| {
             invalid(
@@ -325,6 +332,7 @@ impl ConfigArgs {
             user: parse::<UserSpec>("AGENT_USER", non_empty(&self.agent_user), "1000:1000")?,
             idle_timeout,
             agent_command,
+            codex_command,
             session_budget_usd,
             max_running,
             projects_root,

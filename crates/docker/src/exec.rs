@@ -132,6 +132,21 @@ impl ExecKiller {
             tracing::warn!(container = %self.container, "an exec announced no pid; removing its container to end it");
             return self.kill_container().await;
         };
+        self.signal(&kill_script(pid)).await
+    }
+
+    /// Sends SIGINT to the exec's process (not its group: the process decides how to stop what it
+    /// started). Nothing happens when it already ended or never announced its pid.
+    pub async fn interrupt(&self) -> Result<(), DockerError> {
+        let Some(pid) = self.pid().await else {
+            return Ok(());
+        };
+        self.signal(&format!("kill -INT {pid} 2>/dev/null; exit 0"))
+            .await
+    }
+
+    /// Runs `script` (a `kill` of the exec's pid) beside the exec, while the exec still runs.
+    async fn signal(&self, script: &str) -> Result<(), DockerError> {
         let api = self.docker.api().await?;
         // A pid is reused once its process has gone: signal it only while the exec still runs.
         match api.inspect_exec(&self.exec_id).await {
@@ -139,7 +154,7 @@ impl ExecKiller {
             _ => {}
         }
         let spec = ExecSpec {
-            cmd: vec!["sh".to_owned(), "-c".to_owned(), kill_script(pid)],
+            cmd: vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()],
             env: Vec::new(),
             user: self.user,
             working_dir: None,
@@ -160,7 +175,7 @@ impl ExecKiller {
             .await
             .map_err(|e| translate(e, None))?;
         if let StartExecResults::Attached { mut output, .. } = started {
-            // The kill script ends as soon as the signal is sent; its output is only the end marker.
+            // The script ends as soon as the signal is sent; its output is only the end marker.
             while output.next().await.is_some() {}
         }
         Ok(())

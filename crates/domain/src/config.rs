@@ -310,6 +310,8 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// The agent CLI: a path in local mode, a name inside the image in docker mode.
     pub agent_command: String,
+    /// The Codex CLI (`AGENT_CODEX_COMMAND`), for agents whose `cli` is `codex`.
+    pub codex_command: String,
     pub session_budget_usd: Option<f64>,
     /// Turns running at once, across sessions (`AGENT_MAX_RUNNING`); further turns queue.
     pub max_running: usize,

@@ -202,6 +202,7 @@ impl Engine {
     pub(crate) fn model_ready(
         &self,
         endpoint: Option<&SessionEndpoint>,
+        cli: domain::AgentCli,
     ) -> Result<(), EngineError> {
         if self.runtime().mode() == AgentMode::Docker
             && endpoint.is_none_or(|endpoint| endpoint.model_socket.is_none())
@@ -215,7 +216,12 @@ impl Engine {
                 ),
             });
         }
-        match self.model_access().missing() {
+        let access = self.model_access();
+        let missing = match cli {
+            domain::AgentCli::Claude => access.missing(),
+            domain::AgentCli::Codex => access.openai_missing(),
+        };
+        match missing {
             Some(error) => Err(error),
             None => Ok(()),
         }

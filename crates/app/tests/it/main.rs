@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod codex;
 mod compose;
 mod docker_errors;
 mod docker_reconcile;

@@ -57,6 +57,11 @@ pub fn claude() -> PathBuf {
     scripted_model::claude_binary().unwrap_or_else(|error| panic!("{error}"))
 }
 
+/// The `codex` binary under test; fails the test (never skips) when it is missing.
+pub fn codex() -> PathBuf {
+    scripted_model::codex_binary().unwrap_or_else(|error| panic!("{error}"))
+}
+
 /// Builds `agentyard-bridge` (once per test run) next to the test binaries, where the platform
 /// looks for it: `cargo test -p agentyard` alone does not build another crate's binary, and a
 /// stale bridge would run agents with an older protocol.
@@ -115,6 +120,12 @@ impl TestApp {
         let args = ConfigArgs {
             agent_mode: Some(options.mode.to_owned()),
             agent_command: Some(agent_command),
+            // Local mode runs the pinned `codex` when it is installed; a codex test that needs it
+            // asks for it with `codex()`, which fails (never skips) when it is missing.
+            agent_codex_command: (options.mode != "docker")
+                .then(|| scripted_model::codex_binary().ok())
+                .flatten()
+                .map(|path| path.display().to_string()),
             agent_network: Some("host".to_owned()),
             projects_root: Some(self.projects_root.path().display().to_string()),
             data_dir: Some(self.data_dir.path().display().to_string()),

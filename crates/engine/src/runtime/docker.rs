@@ -376,6 +376,10 @@ impl Killer for DockerKiller {
         Ok(self.0.kill().await?)
     }
 
+    async fn interrupt(&self) -> Result<(), EngineError> {
+        Ok(self.0.interrupt().await?)
+    }
+
     async fn kill_everything(&self) -> Result<(), EngineError> {
         Ok(self.0.kill_container().await?)
     }
@@ -556,6 +560,23 @@ impl Runtime for DockerRuntime {
                 )
             })?;
         Ok(SocketAddr::new(address, port))
+    }
+
+    async fn check_image_cli(
+        &self,
+        image: &ImageRef,
+        cli: domain::AgentCli,
+    ) -> Result<(), EngineError> {
+        // A missing image is reported by the container's creation, with its own remedy.
+        let Ok(label) = self
+            .docker
+            .image_label(image, domain::IMAGE_CLIS_LABEL)
+            .await
+        else {
+            return Ok(());
+        };
+        domain::check_image_cli(cli, image.as_str(), label.as_deref())
+            .map_err(|missing| EngineError::invalid("cli_missing", missing.to_string()))
     }
 
     async fn browser_mcp(&self, image: &ImageRef) -> Option<BrowserMcp> {

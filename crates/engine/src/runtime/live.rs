@@ -7,7 +7,7 @@
 
 use super::{AgentProcess, Killer, Launch, ProcessExit, Runtime, WorkspaceAccess};
 use crate::EngineError;
-use agent::LineParser;
+use agent::{AgentCli, LineParser};
 use bytes::Bytes;
 use domain::ImageRef;
 use futures::FutureExt;
@@ -34,6 +34,8 @@ pub struct LaunchKey {
 
 /// A session's agent process between and during turns.
 pub struct LiveAgent {
+    /// The CLI it runs: how a message goes in, how a turn is interrupted, how its output reads.
+    pub cli: &'static dyn AgentCli,
     pub key: LaunchKey,
     /// The model it runs now; `None` is the CLI's default.
     pub model: Option<String>,
@@ -43,14 +45,18 @@ pub struct LiveAgent {
     pub parser: LineParser,
     pub killer: Arc<dyn Killer>,
     exit: BoxFuture<'static, Result<ProcessExit, EngineError>>,
+    /// No message was written in yet (a warmed process of a CLI that takes one turn per process
+    /// can still take its turn).
+    fresh: bool,
     /// How it ended, once that was seen while it was idle.
     ended: Option<Result<ProcessExit, EngineError>>,
 }
 
 impl LiveAgent {
-    /// Starts a process with `launch`, which runs `model`.
+    /// Starts a process of `cli` with `launch`, which runs `model`.
     pub async fn start(
         runtime: &dyn Runtime,
+        cli: &'static dyn AgentCli,
         launch: Launch,
         key: LaunchKey,
         model: Option<String>,
@@ -62,13 +68,15 @@ impl LiveAgent {
             exit,
         } = runtime.start(launch).await?;
         Ok(LiveAgent {
+            cli,
             key,
             model,
             stdin,
             stdout,
-            parser: LineParser::default(),
+            parser: cli.parser(),
             killer,
             exit,
+            fresh: true,
             ended: None,
         })
     }
@@ -79,6 +87,48 @@ impl LiveAgent {
             self.ended = (&mut self.exit).now_or_never();
         }
         self.ended.is_some()
+    }
+
+    /// Whether the process takes turn after turn (otherwise it ends with its turn).
+    pub fn is_live(&self) -> bool {
+        self.cli.capabilities().live_process
+    }
+
+    /// Whether the process can take a turn: a live one always, another before its first message.
+    pub fn takes_turns(&self) -> bool {
+        self.is_live() || self.fresh
+    }
+
+    /// Writes the user's message in, as the CLI takes it.
+    pub async fn write_message(&mut self, content: &str) -> Result<(), EngineError> {
+        self.fresh = false;
+        match self.cli.message(content) {
+            agent::MessageInput::StdinLine(line) => self.write_line(&line).await,
+            agent::MessageInput::StdinThenClose(text) => {
+                self.stdin
+                    .write_all(text.as_bytes())
+                    .await
+                    .map_err(|error| {
+                        EngineError::unexpected(format!("cannot write to the agent: {error}"))
+                    })?;
+                // The CLI reads its prompt to the end of its input: a Docker exec's input ends
+                // with a shutdown, a child's when its pipe is closed (dropped).
+                let closed = self.stdin.shutdown().await;
+                self.stdin = Box::pin(tokio::io::sink());
+                closed.map_err(|error| {
+                    EngineError::unexpected(format!("cannot close the agent's input: {error}"))
+                })
+            }
+        }
+    }
+
+    /// Asks the CLI to stop the running turn (a line on its stdin, or SIGINT).
+    pub async fn interrupt(&mut self) -> Result<(), EngineError> {
+        let request_id = format!("interrupt-{}", uuid::Uuid::new_v4());
+        match self.cli.interrupt(&request_id) {
+            agent::Interrupt::StdinLine(line) => self.write_line(&line).await,
+            agent::Interrupt::SigInt => self.killer.interrupt().await,
+        }
     }
 
     /// Writes one line (a newline is added when missing).

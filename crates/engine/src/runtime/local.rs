@@ -88,12 +88,18 @@ impl Runtime for LocalRuntime {
             String::from_utf8_lossy(&all[start..]).into_owned()
         });
         let kill = Arc::new(Notify::new());
+        let pid = child
+            .id()
+            .and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
         Ok(AgentProcess {
             stdin: Box::pin(stdin),
             stdout: ReaderStream::new(stdout)
                 .filter_map(|chunk| async move { chunk.ok() })
                 .boxed(),
-            killer: Arc::new(LocalKiller(kill.clone())),
+            killer: Arc::new(LocalKiller {
+                kill: kill.clone(),
+                pid,
+            }),
             exit: wait_for_exit(child, kill, stderr_tail).boxed(),
         })
     }
@@ -154,7 +160,10 @@ impl Runtime for LocalRuntime {
             .and_then(|pid| rustix::process::Pid::from_raw(pid as i32));
         let stdout = child.stdout.take().expect("stdout is piped");
         let kill = Arc::new(Notify::new());
-        let killer = Arc::new(LocalKiller(kill.clone()));
+        let killer = Arc::new(LocalKiller {
+            kill: kill.clone(),
+            pid: group,
+        });
         let exit = async move {
             let status = tokio::select! {
                 status = child.wait() => status,
@@ -193,13 +202,36 @@ impl Runtime for LocalRuntime {
 
 /// Kills a local agent by waking the task that owns its child. A stored permit means a kill
 /// that comes before the owner waits is not lost.
-struct LocalKiller(Arc<Notify>);
+struct LocalKiller {
+    kill: Arc<Notify>,
+    /// The child's pid, for SIGINT; the child is reaped only by the task that owns it, after a
+    /// kill or its exit, so the pid names it while this killer can be used for a turn.
+    pid: Option<rustix::process::Pid>,
+}
 
 #[async_trait]
 impl Killer for LocalKiller {
     async fn kill(&self) -> Result<(), EngineError> {
-        self.0.notify_one();
+        self.kill.notify_one();
         Ok(())
+    }
+
+    async fn interrupt(&self) -> Result<(), EngineError> {
+        match self.pid {
+            Some(pid) => {
+                rustix::process::kill_process(pid, rustix::process::Signal::INT).or_else(|error| {
+                    // Already gone is fine: the turn is over.
+                    if error == rustix::io::Errno::SRCH {
+                        Ok(())
+                    } else {
+                        Err(EngineError::unexpected(format!(
+                            "cannot interrupt the agent: {error}"
+                        )))
+                    }
+                })
+            }
+            None => self.kill().await,
+        }
     }
 }
 

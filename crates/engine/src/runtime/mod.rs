@@ -82,6 +82,10 @@ pub trait Killer: Send + Sync {
     /// Kills the process and what it started in its process group.
     async fn kill(&self) -> Result<(), EngineError>;
 
+    /// Asks the process to stop its turn with SIGINT (for a CLI that is interrupted by a signal,
+    /// not by a line on its stdin).
+    async fn interrupt(&self) -> Result<(), EngineError>;
+
     /// The last resort, when a killed process's output does not end (something it started left
     /// its group and holds the output open): ends everything the session runs. In docker mode
     /// the container is removed and made again for the next turn.
@@ -209,6 +213,17 @@ pub trait Runtime: Send + Sync {
         session: SessionId,
         port: u16,
     ) -> Result<SocketAddr, EngineError>;
+
+    /// Refuses an image that does not carry `cli` (its `agentyard.clis` label), before a
+    /// container of it starts. Nothing to check in local mode, where the CLI is a program on the
+    /// host.
+    async fn check_image_cli(
+        &self,
+        _image: &ImageRef,
+        _cli: domain::AgentCli,
+    ) -> Result<(), EngineError> {
+        Ok(())
+    }
 
     /// The browser MCP server `image` offers, if any. Never fails: an image that cannot be
     /// inspected offers none (the turn then fails on the image itself, with its own message).

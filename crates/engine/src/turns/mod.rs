@@ -490,7 +490,7 @@ impl Engine {
         )
         .await?;
         let endpoint = self.open_endpoint(id).await?;
-        self.model_ready(endpoint.as_ref())?;
+        self.model_ready(endpoint.as_ref(), agent.cli)?;
         let launch = self
             .launch(
                 &session,
@@ -518,7 +518,7 @@ impl Engine {
     ) -> Result<(LiveAgent, bool), EngineError> {
         let running = self.inner.live.lock().expect("live lock").remove(&id);
         if let Some(mut agent) = running {
-            let fits = agent.key == launch.key && !agent.has_ended();
+            let fits = agent.key == launch.key && agent.takes_turns() && !agent.has_ended();
             // A model is switched live; going back to the CLI's default takes a new process.
             let model_fits = agent.model == launch.model || launch.model.is_some();
             if fits && model_fits {
@@ -539,6 +539,10 @@ impl Engine {
             agent.kill(KILL_GRACE).await;
         }
         if self.runtime().mode() == AgentMode::Docker {
+            // Refused before a container starts: the image must carry the agent's CLI.
+            self.runtime()
+                .check_image_cli(&launch.launch.image, launch.cli.kind())
+                .await?;
             self.store()
                 .set_image(id, launch.launch.image.as_str())
                 .await?;
@@ -548,6 +552,7 @@ impl Engine {
         crate::credentials::remove_stale_copy(&launch.launch.home);
         let agent = LiveAgent::start(
             self.runtime().as_ref(),
+            launch.cli,
             launch.launch.clone(),
             launch.key.clone(),
             launch.model.clone(),
@@ -633,7 +638,7 @@ impl Engine {
                 .await;
         }
         let outcome = match end {
-            Ok(end) if end.finished && !end.killed => {
+            Ok(end) if end.finished && !end.killed && agent.is_live() => {
                 self.keep_agent(id, agent);
                 Ok(end)
             }

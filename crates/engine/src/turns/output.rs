@@ -66,11 +66,7 @@ impl Engine {
             interrupted: false,
             cost_usd: None,
         };
-        if agent
-            .write_line(&agent::user_message_line(content))
-            .await
-            .is_err()
-        {
+        if agent.write_message(content).await.is_err() {
             // The process is gone; the caller replaces it.
             return Ok(end);
         }
@@ -123,8 +119,9 @@ impl Engine {
                 Some(command) = commands.recv() => match command {
                     TurnCommand::Interrupt if !reply.interrupted => {
                         reply.interrupted = true;
-                        let request_id = format!("interrupt-{}", uuid::Uuid::new_v4());
-                        let _ = agent.write_line(&agent::interrupt_line(&request_id)).await;
+                        if let Err(error) = agent.interrupt().await {
+                            tracing::warn!(session = %id, %error, "interrupting the agent failed; it is killed after the grace period");
+                        }
                         stopping.kill_at.get_or_insert(tokio::time::Instant::now() + INTERRUPT_GRACE);
                     }
                     TurnCommand::Interrupt => {}
@@ -139,7 +136,9 @@ impl Engine {
                             PermissionAnswer::Allow => PermissionDecision::Allow { updated_input: input },
                             PermissionAnswer::Deny => PermissionDecision::Deny { message: "The user denied this tool use.".to_owned() },
                         };
-                        agent.write_line(&agent::permission_response_line(&request_id, &decision)).await?;
+                        if let Some(line) = agent.cli.permission_answer(&request_id, &decision) {
+                            agent.write_line(&line).await?;
+                        }
                     }
                 },
                 () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() => {

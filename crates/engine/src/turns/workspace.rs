@@ -15,9 +15,22 @@ use std::path::Path;
 /// A process to start for a turn, what decides whether a running one can serve instead, and the
 /// model the turn runs.
 pub(super) struct AgentLaunch {
+    pub cli: &'static dyn agent::AgentCli,
     pub launch: Launch,
     pub key: LaunchKey,
     pub model: Option<String>,
+}
+
+/// What [`Engine::codex_launch`] needs of a turn.
+struct CodexTurn<'a> {
+    session: &'a Session,
+    project: &'a Project,
+    workspace: &'a Workspace,
+    endpoint: Option<&'a SessionEndpoint>,
+    image: ImageRef,
+    prompt: String,
+    model: Option<String>,
+    agent_path: &'a Path,
 }
 
 impl Engine {
@@ -53,6 +66,19 @@ impl Engine {
             },
         );
         let model = model.or_else(|| agent.model.clone());
+        let cli = agent::agent_cli(agent.cli);
+        if agent.cli == domain::AgentCli::Codex {
+            return self.codex_launch(CodexTurn {
+                session,
+                project,
+                workspace,
+                endpoint,
+                image,
+                prompt,
+                model,
+                agent_path: &agent_path,
+            });
+        }
         let mut command = agent::ClaudeCommand {
             model: None,
             resume: None,
@@ -93,6 +119,7 @@ impl Engine {
         command.resume = session.cc_session_id.clone();
         let line = line(&command);
         Ok(AgentLaunch {
+            cli,
             launch: Launch {
                 session: session.id,
                 project: project.id,
@@ -108,6 +135,85 @@ impl Engine {
             },
             key,
             model,
+        })
+    }
+
+    /// A turn of a codex agent: `codex exec` with the platform's MCP server in its own
+    /// configuration, its provider pointed at the model proxy (behind the bridge), one process
+    /// per turn (codex keeps none between turns).
+    fn codex_launch(&self, turn: CodexTurn<'_>) -> Result<AgentLaunch, EngineError> {
+        let config = self.config();
+        let cli = agent::agent_cli(domain::AgentCli::Codex);
+        let mode = turn.session.mode;
+        let spec = agent::TurnSpec {
+            mode,
+            model: turn.model.clone(),
+            resume: turn.session.cc_session_id.clone(),
+            system_prompt: Some(turn.prompt),
+            mcp_server: turn.endpoint.map(|endpoint| agent::McpServer {
+                name: crate::tools::MCP_SERVER.to_owned(),
+                command: self.seen_by_agent(&endpoint.bridge).display().to_string(),
+                args: vec![self.seen_by_agent(&endpoint.socket).display().to_string()],
+                pre_approved: if mode == domain::SessionMode::Execute {
+                    agent::PreApproved::All
+                } else {
+                    agent::PreApproved::Only(
+                        crate::tools::READ_ONLY_TOOLS
+                            .iter()
+                            .map(|tool| (*tool).to_owned())
+                            .collect(),
+                    )
+                },
+            }),
+            model_base_url: turn
+                .endpoint
+                .and_then(|endpoint| endpoint.model_socket.as_ref())
+                .map(|_| crate::model_proxy::codex_model_base_url()),
+            work_path: Some(turn.agent_path.display().to_string()),
+            in_container: self.runtime().mode() == AgentMode::Docker,
+        };
+        let args = cli
+            .args(&spec)
+            .map_err(|unsupported| EngineError::invalid("cli_unsupported", unsupported.message))?;
+        let program = match self.runtime().mode() {
+            AgentMode::Docker => cli.program().to_owned(),
+            AgentMode::Local => config.codex_command.clone(),
+        };
+        let line = self.behind_model_proxy(
+            turn.endpoint,
+            crate::model_proxy::AgentCommandLine {
+                program,
+                args,
+                env: config.agent_env.clone(),
+            },
+        );
+        let runtime_dir = turn.endpoint.map(|endpoint| endpoint.dir.clone());
+        let launch = Launch {
+            session: turn.session.id,
+            project: turn.project.id,
+            work_path: turn.workspace.path.clone(),
+            project_dir: turn.project.path.clone(),
+            access: turn.workspace.access.clone(),
+            home: self.session_state_dir(turn.session.id).join("home"),
+            image: turn.image,
+            program: line.program,
+            args: line.args,
+            env: line.env,
+            runtime_dir,
+        };
+        Ok(AgentLaunch {
+            cli,
+            key: LaunchKey {
+                program: launch.program.clone(),
+                args: launch.args.clone(),
+                env: launch.env.clone(),
+                image: launch.image.clone(),
+                work_path: launch.work_path.clone(),
+                access: launch.access.clone(),
+                runtime_dir: launch.runtime_dir.clone(),
+            },
+            launch,
+            model: turn.model,
         })
     }
 

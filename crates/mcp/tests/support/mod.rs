@@ -53,6 +53,7 @@ impl LocalPlatform {
             },
             idle_timeout: Duration::from_secs(300),
             agent_command: "claude".to_owned(),
+            codex_command: "codex".to_owned(),
             session_budget_usd: budget,
             max_running: domain::DEFAULT_MAX_RUNNING,
             env_passthrough: Vec::new(),
