@@ -117,8 +117,8 @@ async fn a_generated_token_is_saved_private_and_reused() {
         .into_config()
         .unwrap()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let first = agentyard::start(config(), Some(listener)).await.unwrap();
+    let listeners = agentyard::Listeners::loopback().await.unwrap();
+    let first = agentyard::start(config(), Some(listeners)).await.unwrap();
     let token = first.token.clone();
     assert!(
         first
@@ -131,8 +131,8 @@ async fn a_generated_token_is_saved_private_and_reused() {
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let second = agentyard::start(config(), Some(listener)).await.unwrap();
+    let listeners = agentyard::Listeners::loopback().await.unwrap();
+    let second = agentyard::start(config(), Some(listeners)).await.unwrap();
     assert_eq!(second.token, token);
     second.stop().await.unwrap();
 }
