@@ -146,8 +146,8 @@ async fn platform_turns(mode: &str, turns: usize, model_url: &str, claude: &Path
             "1".to_owned(),
         ),
     ];
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let running = agentyard::start(config, Some(listener))
+    let listeners = agentyard::Listeners::loopback().await.unwrap();
+    let running = agentyard::start(config, Some(listeners))
         .await
         .expect("the platform starts");
     let base = running.base_url();

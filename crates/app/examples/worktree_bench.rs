@@ -89,8 +89,8 @@ async fn main() -> anyhow::Result<()> {
         ..ConfigArgs::default()
     }
     .into_config()?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let running = agentyard::start(config, Some(listener)).await?;
+    let listeners = agentyard::Listeners::loopback().await?;
+    let running = agentyard::start(config, Some(listeners)).await?;
     let engine = running.engine.clone();
     let project = engine
         .create_project(engine::ProjectInput {

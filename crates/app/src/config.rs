@@ -75,6 +75,10 @@ pub struct ConfigArgs {
     /// Listen address.
     #[arg(long, env = "AGENTYARD_BIND")]
     pub bind: Option<String>,
+    /// Listen address of previews, an origin apart from the platform's (default: AGENTYARD_BIND's
+    /// port + 1).
+    #[arg(long, env = "AGENTYARD_PREVIEW_BIND")]
+    pub preview_bind: Option<String>,
     /// API token (generated and saved in the data dir when unset).
     #[arg(long, env = "AGENTYARD_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
@@ -266,6 +270,34 @@ impl ConfigArgs {
                 "an address and port such as 127.0.0.1:3001",
             )
         })?;
+        let preview_bind = match non_empty(&self.preview_bind) {
+            Some(text) => text.parse().map_err(|_| {
+                invalid(
+                    "AGENTYARD_PREVIEW_BIND",
+                    text,
+                    "an address and port such as 127.0.0.1:3002",
+                )
+            })?,
+            // Port 0 (any free port) stays 0.
+            None if bind.port() == 0 => bind,
+            None => match bind.port().checked_add(1) {
+                Some(port) => SocketAddr::new(bind.ip(), port),
+                None => {
+                    return Err(invalid(
+                        "AGENTYARD_PREVIEW_BIND",
+                        "(unset)",
+                        "an address and port of its own when AGENTYARD_BIND's port is 65535",
+                    ));
+                }
+            },
+        };
+        if preview_bind == bind && bind.port() != 0 {
+            return Err(invalid(
+                "AGENTYARD_PREVIEW_BIND",
+                &preview_bind.to_string(),
+                "another port than AGENTYARD_BIND's: previews are served on an origin of their own",
+            ));
+        }
         let token = non_empty(&self.token).map(str::to_owned);
         let unusable = |token: &String| {
             token.len() < 16
@@ -338,6 +370,7 @@ impl ConfigArgs {
             projects_root,
             data_dir,
             bind,
+            preview_bind,
             token,
             agent_env: engine::agent_environment(&env_passthrough, |name| std::env::var(name).ok()),
             env_passthrough,
@@ -369,7 +402,49 @@ mod tests {
         assert_eq!(config.idle_timeout, Duration::from_secs(300));
         assert_eq!(config.max_running, 8);
         assert_eq!(config.bind.to_string(), "127.0.0.1:3001");
+        assert_eq!(config.preview_bind.to_string(), "127.0.0.1:3002");
         assert!(config.projects_root.ends_with("projects"));
+    }
+
+    #[test]
+    fn previews_listen_next_to_the_platform_unless_told_otherwise() {
+        let args = ConfigArgs {
+            bind: Some("0.0.0.0:8080".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            args.into_config().unwrap().preview_bind.to_string(),
+            "0.0.0.0:8081"
+        );
+        let args = ConfigArgs {
+            bind: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        };
+        assert_eq!(args.into_config().unwrap().preview_bind.port(), 0);
+        let args = ConfigArgs {
+            preview_bind: Some("127.0.0.1:4000".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            args.into_config().unwrap().preview_bind.to_string(),
+            "127.0.0.1:4000"
+        );
+        for (bind, preview) in [
+            ("127.0.0.1:65535", None),
+            ("127.0.0.1:3001", Some("127.0.0.1:3001")),
+            ("127.0.0.1:3001", Some("anywhere")),
+        ] {
+            let args = ConfigArgs {
+                bind: Some(bind.into()),
+                preview_bind: preview.map(str::to_owned),
+                ..Default::default()
+            };
+            let message = args.into_config().unwrap_err().to_string();
+            assert!(
+                message.starts_with("AGENTYARD_PREVIEW_BIND"),
+                "{bind} {preview:?}: {message}"
+            );
+        }
     }
 
     #[test]

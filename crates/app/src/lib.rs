@@ -17,13 +17,60 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+/// The platform's two listeners: its own (API, WebSocket, UI) and the previews' (an origin apart).
+pub struct Listeners {
+    pub api: TcpListener,
+    pub preview: TcpListener,
+}
+
+impl Listeners {
+    /// Both on loopback, each on a free port (what tests use).
+    pub async fn loopback() -> std::io::Result<Self> {
+        Ok(Self {
+            api: TcpListener::bind("127.0.0.1:0").await?,
+            preview: TcpListener::bind("127.0.0.1:0").await?,
+        })
+    }
+
+    /// `AGENTYARD_BIND` and `AGENTYARD_PREVIEW_BIND`. Beyond loopback, either needs a configured
+    /// token: anyone who can reach it could run agents, or see what they serve.
+    async fn bind(config: &Config) -> anyhow::Result<Self> {
+        for (variable, addr) in [
+            ("AGENTYARD_BIND", config.bind),
+            ("AGENTYARD_PREVIEW_BIND", config.preview_bind),
+        ] {
+            if !addr.ip().is_loopback() && config.token.is_none() {
+                anyhow::bail!(
+                    "refusing to listen on {addr} ({variable}) without a configured token: anyone who can reach it could run agents or see what they serve. \
+                     Set AGENTYARD_TOKEN (at least 16 characters), or bind 127.0.0.1"
+                );
+            }
+        }
+        let api = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("cannot listen on {} (AGENTYARD_BIND)", config.bind))?;
+        let preview = TcpListener::bind(config.preview_bind)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} (AGENTYARD_PREVIEW_BIND, where previews are served)",
+                    config.preview_bind
+                )
+            })?;
+        Ok(Self { api, preview })
+    }
+}
+
 /// A platform that is up and serving.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where previews are served.
+    pub preview_addr: SocketAddr,
     pub token: String,
     pub engine: Engine,
     shutdown: CancellationToken,
     server: tokio::task::JoinHandle<std::io::Result<()>>,
+    previews: tokio::task::JoinHandle<std::io::Result<()>>,
     maintenance: tokio::task::JoinHandle<()>,
     webhook: Option<tokio::task::JoinHandle<()>>,
 }
@@ -31,6 +78,11 @@ pub struct Running {
 impl Running {
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The preview origin, as reached on loopback.
+    pub fn preview_base_url(&self) -> String {
+        format!("http://{}", self.preview_addr)
     }
 
     pub fn login_url(&self) -> String {
@@ -41,6 +93,9 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         self.shutdown.cancel();
         self.server.await.context("the server task panicked")??;
+        self.previews
+            .await
+            .context("the preview server task panicked")??;
         self.maintenance
             .await
             .context("the maintenance task panicked")?;
@@ -71,24 +126,15 @@ pub async fn runtime_for(config: &Config) -> anyhow::Result<Arc<dyn Runtime>> {
     }
 }
 
-/// Starts the platform on `config.bind`, or on `listener` when given (tests pass port 0).
-pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Result<Running> {
-    let listener = match listener {
-        Some(listener) => listener,
-        None => {
-            if !config.bind.ip().is_loopback() && config.token.is_none() {
-                anyhow::bail!(
-                    "refusing to listen on {} without a configured token: anyone who can reach it could run agents. \
-                     Set AGENTYARD_TOKEN (at least 16 characters), or bind 127.0.0.1",
-                    config.bind
-                );
-            }
-            TcpListener::bind(config.bind)
-                .await
-                .with_context(|| format!("cannot listen on {} (AGENTYARD_BIND)", config.bind))?
-        }
+/// Starts the platform on `config.bind` and `config.preview_bind`, or on `listeners` when given
+/// (tests pass port 0).
+pub async fn start(config: Config, listeners: Option<Listeners>) -> anyhow::Result<Running> {
+    let listeners = match listeners {
+        Some(listeners) => listeners,
+        None => Listeners::bind(&config).await?,
     };
-    let addr = listener.local_addr()?;
+    let addr = listeners.api.local_addr()?;
+    let preview_addr = listeners.preview.local_addr()?;
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create AGENTYARD_DATA_DIR {}",
@@ -122,17 +168,26 @@ pub async fn start(config: Config, listener: Option<TcpListener>) -> anyhow::Res
     let state = server::AppState {
         engine: engine.clone(),
         token: token.clone().into(),
+        preview_addr,
     };
     let stop = shutdown.clone();
-    let server = tokio::spawn(server::serve(listener, state, async move {
+    let server = tokio::spawn(server::serve(listeners.api, state.clone(), async move {
         stop.cancelled().await
     }));
+    let stop = shutdown.clone();
+    let previews = tokio::spawn(server::serve_previews(
+        listeners.preview,
+        state,
+        async move { stop.cancelled().await },
+    ));
     Ok(Running {
         addr,
+        preview_addr,
         token,
         engine,
         shutdown,
         server,
+        previews,
         maintenance,
         webhook,
     })

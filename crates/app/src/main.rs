@@ -84,6 +84,10 @@ async fn serve(args: ConfigArgs) -> anyhow::Result<()> {
         mode.as_str(),
         running.login_url()
     );
+    println!(
+        "Previews are served on their own origin, port {}.",
+        running.preview_addr.port()
+    );
     let stop = running.shutdown_token();
     tokio::select! {
         () = shutdown_signal() => tracing::info!("shutting down"),

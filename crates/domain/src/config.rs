@@ -320,6 +320,9 @@ pub struct Config {
     pub projects_root: PathBuf,
     pub data_dir: PathBuf,
     pub bind: SocketAddr,
+    /// Where previews are served (`AGENTYARD_PREVIEW_BIND`): an origin of their own, so a page an
+    /// agent wrote never runs on the platform's origin.
+    pub preview_bind: SocketAddr,
     /// The API token when configured; otherwise one is generated and saved in the data dir.
     pub token: Option<String>,
     pub host_projects_dir: Option<PathBuf>,

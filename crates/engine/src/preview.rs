@@ -10,16 +10,22 @@
 
 use crate::runtime::{AgentProcess, DevServerLaunch, Killer};
 use crate::{Engine, EngineError};
-use domain::{SessionId, SessionStatus};
+use domain::{RunState, Session, SessionId, SessionStatus};
 use futures::StreamExt;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// How much of the dev server's output is kept: its recent log, not a history.
 pub const LOG_TAIL_BYTES: usize = 64 * 1024;
 
 /// The longest line the port is looked for in; a longer one is only logged.
 const PORT_LINE_BYTES: usize = 4096;
+
+/// How long a preview's start waits for the session's warm-up (its work path, container and agent).
+const WARM_UP_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often the warm-up's end is looked for.
+const WARM_UP_POLL: Duration = Duration::from_millis(200);
 
 /// What `GET /api/sessions/{id}/preview` reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,8 +78,9 @@ impl PreviewState {
 
 impl Engine {
     /// Starts the project's dev script for the session, apart from any turn; a no-op while it
-    /// runs. Refused when the project has none, the session is done or has not started (its
-    /// work path and container come from its first turn), and on `AGENT_NETWORK=none`.
+    /// runs. The session is warmed up first (`Engine::warm`: its work path, container and agent, as
+    /// before a first message) and waited for, up to [`WARM_UP_TIMEOUT`]. Refused when the project
+    /// has none, the session is done or could not be started, and on `AGENT_NETWORK=none`.
     pub async fn start_preview(&self, id: SessionId) -> Result<(), EngineError> {
         let session = self.session(id).await?;
         if session.status == SessionStatus::Done {
@@ -97,17 +104,13 @@ impl Engine {
         {
             return Ok(());
         }
-        // Where a session works is decided by its first turn (main checkout or a worktree of its
-        // own); a preview runs there and never decides it.
+        let session = self.warmed_up(id).await?;
+        // Where a session works is decided as its turns decide it (main checkout or a worktree of
+        // its own); a preview runs there and never decides it.
         let work_path = match &session.worktree_path {
             Some(worktree) => worktree.clone(),
-            None if session.cc_session_id.is_some() => project.path.clone(),
-            None => {
-                return Err(EngineError::refused(
-                    "session_not_started",
-                    "the session has not started yet, so where it works is not decided; send it a message, then start the preview",
-                ));
-            }
+            None if self.works_in_main_checkout(&session) => project.path.clone(),
+            None => return Err(not_started()),
         };
         self.runtime().ready().await?;
         let env = project
@@ -123,7 +126,15 @@ impl Engine {
                 script,
                 env,
             })
-            .await?;
+            .await
+            .map_err(|error| match error {
+                // Warming up did not leave a container (its failure is the first message's to report).
+                EngineError::Refused {
+                    code: "session_not_started",
+                    ..
+                } => not_started(),
+                other => other,
+            })?;
         let preview = Arc::new(Preview {
             killer: process.killer.clone(),
             state: Mutex::new(PreviewState {
@@ -149,6 +160,42 @@ impl Engine {
         }
         tokio::spawn(follow(id, preview, process));
         Ok(())
+    }
+
+    /// Warms the session up and waits until it is no longer `starting`: then its work path is
+    /// decided and (in docker mode) its container runs, unless warming up failed.
+    async fn warmed_up(&self, id: SessionId) -> Result<Session, EngineError> {
+        self.warm(id).await?;
+        let deadline = tokio::time::Instant::now() + WARM_UP_TIMEOUT;
+        loop {
+            let session = self.session(id).await?;
+            if session.run_state != RunState::Starting {
+                return Ok(session);
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(EngineError::refused(
+                    "session_not_started",
+                    format!(
+                        "the session is still starting after {} s; start the preview again once it has started",
+                        WARM_UP_TIMEOUT.as_secs()
+                    ),
+                ));
+            }
+            tokio::time::sleep(WARM_UP_POLL).await;
+        }
+    }
+
+    /// Whether the session works in its project's main checkout: read-only, or a writer that has
+    /// claimed it (by a turn or a warm-up).
+    fn works_in_main_checkout(&self, session: &Session) -> bool {
+        !session.mode.writes()
+            || session.cc_session_id.is_some()
+            || self
+                .inner
+                .main_checkout_claims
+                .lock()
+                .expect("claims lock")
+                .contains(&session.id)
     }
 
     /// Stops the session's dev server (its whole process group); its log stays readable.
@@ -249,6 +296,13 @@ impl Preview {
         }
         Ok(())
     }
+}
+
+fn not_started() -> EngineError {
+    EngineError::refused(
+        "session_not_started",
+        "the session's container did not start (warming the session up failed); send the session a message to see why, then start the preview",
+    )
 }
 
 fn no_preview(id: SessionId) -> EngineError {

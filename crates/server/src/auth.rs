@@ -3,14 +3,15 @@
 //! are open.
 //!
 //! Also the browser boundary: which origin is the platform's own (`same_origin`, checked by the
-//! WebSocket, where browsers send cookies whatever page opened the socket), and whether the
-//! browser reached the platform over TLS (`request_scheme`, for the cookie's `Secure`).
+//! WebSocket, where browsers send cookies whatever page opened the socket, and by every write:
+//! `refuse_foreign_writes`), and whether the browser reached the platform over TLS
+//! (`request_scheme`, for the cookie's `Secure`).
 
 use crate::AppState;
 use crate::error::ApiError;
 use axum::extract::{Query, Request, State};
 use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, ORIGIN, SET_COOKIE};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
@@ -96,6 +97,13 @@ fn authority_with_port(authority: &str, scheme: &str) -> String {
     }
 }
 
+/// The host (and port, when given) the browser asked for: `X-Forwarded-Host` behind a reverse
+/// proxy that rewrites `Host`, else `Host`.
+pub(crate) fn request_host(headers: &HeaderMap) -> Option<&str> {
+    first_value(headers, FORWARDED_HOST)
+        .or_else(|| headers.get(HOST).and_then(|value| value.to_str().ok()))
+}
+
 /// Whether the request comes from the platform's own pages, or from no browser at all.
 ///
 /// Browsers send `Origin` on every WebSocket handshake, and send the login cookie whatever page
@@ -114,15 +122,45 @@ pub(crate) fn same_origin(headers: &HeaderMap) -> bool {
         // `null` (sandboxed frames, files) and anything unreadable is no origin of ours.
         return false;
     };
-    let Some(host) = first_value(headers, FORWARDED_HOST)
-        .or_else(|| headers.get(HOST).and_then(|value| value.to_str().ok()))
-    else {
+    let Some(host) = request_host(headers) else {
         return false;
     };
     let scheme = request_scheme(headers);
     origin_scheme.eq_ignore_ascii_case(scheme)
         && authority_with_port(origin_authority.trim_end_matches('/'), scheme)
             == authority_with_port(host, scheme)
+}
+
+/// Refuses a browser's write from a page of another origin, before any handler runs.
+///
+/// `SameSite=Strict` keeps other sites from sending the login cookie, but not another origin of
+/// the same site: ports do not count, so an agent's preview (same host, another port) would send
+/// it. Browsers put `Origin` on every request but GET and HEAD, so a write whose `Origin` is not
+/// the platform's own is refused with 403 `foreign_origin`. A request without `Origin` comes from
+/// a program, which had to know the token. Reads (GET, HEAD, OPTIONS) change nothing, and their
+/// answers stay unreadable to another origin (no CORS headers).
+pub async fn refuse_foreign_writes(request: Request, next: Next) -> Response {
+    let reads = [Method::GET, Method::HEAD, Method::OPTIONS];
+    if reads.contains(request.method()) || same_origin(request.headers()) {
+        return next.run(request).await;
+    }
+    let origin = request
+        .headers()
+        .get(ORIGIN)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("(unreadable)");
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "foreign_origin",
+        format!(
+            "a {} from a page of {origin} is refused: only the platform's own pages may change anything",
+            request.method()
+        ),
+    )
+    .with_remediation(
+        "use the platform's UI, or call the API from a program (with `Authorization: Bearer <token>` and no `Origin` header)",
+    )
+    .into_response()
 }
 
 /// Lets a request through only with the right token.

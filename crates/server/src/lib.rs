@@ -1,4 +1,5 @@
-//! The HTTP face of Agentyard: REST routes, the WebSocket, token auth and the web UI.
+//! The HTTP face of Agentyard: REST routes, the WebSocket, token auth and the web UI on the
+//! platform's listener, and the preview proxy on a listener (an origin) of its own.
 //!
 //! Handlers parse requests into engine inputs, call the engine, and turn results into the JSON
 //! of docs/api.md; they never touch the store, Docker or git directly, and never match on an
@@ -27,6 +28,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use engine::Engine;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
@@ -36,6 +38,8 @@ pub struct AppState {
     pub engine: Engine,
     /// The API token; compared in constant time.
     pub token: Arc<str>,
+    /// Where the preview listener listens: its port makes the preview origin.
+    pub preview_addr: SocketAddr,
 }
 
 /// The largest request body, and the largest WebSocket message, the platform reads: 2 MiB.
@@ -44,10 +48,38 @@ pub struct AppState {
 pub const BODY_LIMIT_BYTES: usize = 2 * 1024 * 1024;
 
 /// The whole application: API, WebSocket, login and UI, behind auth where docs/api.md says so.
+/// A browser's write from another origin is refused before anything else (`auth::refuse_foreign_writes`),
+/// and no other origin may frame the platform's pages.
 pub fn router(state: AppState) -> Router {
     routes::router(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
         .layer(axum::middleware::from_fn(refuse_large_bodies))
+        .layer(axum::middleware::from_fn(auth::refuse_foreign_writes))
+        .layer(axum::middleware::from_fn(forbid_framing))
+}
+
+/// The preview listener's application: `/preview/<session>/…` and nothing else.
+pub fn preview_router(state: AppState) -> Router {
+    preview::listener_routes(&state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT_BYTES))
+        .layer(axum::middleware::from_fn(refuse_large_bodies))
+}
+
+/// No page of another origin (an agent's preview above all, which is same-site) may show the
+/// platform in a frame and have the user click in it.
+async fn forbid_framing(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::{HeaderValue, header};
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    );
+    response
 }
 
 /// Refuses a request that announces a body over the limit before any handler runs, even one that
@@ -78,6 +110,17 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Serves previews until `shutdown` resolves, then lets open requests finish.
+pub async fn serve_previews(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, preview_router(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

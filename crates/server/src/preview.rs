@@ -1,4 +1,12 @@
-//! `/preview/<session>/…`: a reverse proxy to the session's dev server, for logged-in users only.
+//! `/preview/<session>/…`: a reverse proxy to the session's dev server, for logged-in users only,
+//! served only by the preview listener (`AGENTYARD_PREVIEW_BIND`).
+//!
+//! The app a preview serves is the agent's, and the agent is an attacker: its pages must never run
+//! on the platform's origin, where they could call `/api` as the user. So previews have an origin
+//! of their own (the same host, the preview listener's port), which serves nothing else; the
+//! platform's listener answers `/preview/…` with a redirect there (`elsewhere`), and refuses writes
+//! from other origins (`auth::refuse_foreign_writes`). Browsers send a host's cookies to each of its
+//! ports, so the login cookie reaches the preview listener.
 //!
 //! The target comes only from the engine (`Engine::preview_target`: the session's own container on
 //! the agent network, or loopback in local mode), never from the request, so this is no open
@@ -55,8 +63,9 @@ struct PreviewProxy {
     client: reqwest::Client,
 }
 
-/// The preview routes, behind the same token check as `/api`.
-pub(crate) fn routes(state: &AppState) -> Router {
+/// The preview listener's routes: previews behind the same token check as `/api`, and a 404 for
+/// everything else (no API, WebSocket, login or UI on the preview origin).
+pub(crate) fn listener_routes(state: &AppState) -> Router {
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
@@ -72,7 +81,75 @@ pub(crate) fn routes(state: &AppState) -> Router {
         .route("/preview/{id}/", any(forward))
         .route("/preview/{id}/{*rest}", any(forward))
         .route_layer(from_fn_with_state(state.clone(), auth::require_token))
+        .fallback(only_previews)
         .with_state(proxy)
+}
+
+async fn only_previews() -> Response {
+    page(
+        StatusCode::NOT_FOUND,
+        "this address serves only previews, at /preview/<session>/; the platform itself is on its own port.",
+    )
+}
+
+/// The platform listener's `/preview/…`: a redirect (307, method and body kept) to the same path
+/// on the preview origin. Nothing of a preview is ever served on the platform's origin.
+pub(crate) fn elsewhere(state: &AppState) -> Router {
+    Router::new()
+        .route("/preview/{*rest}", any(redirect_to_preview_origin))
+        .with_state(state.preview_addr)
+}
+
+async fn redirect_to_preview_origin(
+    State(preview_addr): State<SocketAddr>,
+    headers: HeaderMap,
+    uri: Uri,
+) -> Response {
+    let path_and_query = uri
+        .path_and_query()
+        .map_or(uri.path(), |path| path.as_str());
+    let location = format!("{}{path_and_query}", preview_origin(&headers, preview_addr));
+    (StatusCode::TEMPORARY_REDIRECT, [(LOCATION, location)]).into_response()
+}
+
+/// The preview origin as the browser that sent `headers` reaches it: the host it asked the platform
+/// for (so `localhost` stays `localhost` and the login cookie goes along), the preview listener's
+/// port, and the scheme it used (`https` behind a TLS proxy, which must then serve that port too).
+pub(crate) fn preview_origin(headers: &HeaderMap, preview_addr: SocketAddr) -> String {
+    let asked = auth::request_host(headers).and_then(host_name);
+    let host = match asked {
+        Some(host) => host.to_owned(),
+        None if preview_addr.ip().is_unspecified() => "127.0.0.1".to_owned(),
+        None => match preview_addr.ip() {
+            std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+            ip => ip.to_string(),
+        },
+    };
+    format!(
+        "{}://{host}:{}",
+        auth::request_scheme(headers),
+        preview_addr.port()
+    )
+}
+
+/// The host name of a `host[:port]`, when it is one (letters, digits, `.`, `-`, or an IPv6 literal
+/// in brackets); anything else is ignored rather than put in a URL.
+fn host_name(authority: &str) -> Option<&str> {
+    let host = if authority.starts_with('[') {
+        &authority[..=authority.find(']')?]
+    } else {
+        authority.split(':').next()?
+    };
+    let inner = host.trim_start_matches('[').trim_end_matches(']');
+    let valid = !inner.is_empty()
+        && if host.starts_with('[') {
+            inner.parse::<std::net::Ipv6Addr>().is_ok()
+        } else {
+            inner
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        };
+    valid.then_some(host)
 }
 
 /// `/preview/<id>` → `/preview/<id>/`, so the app's relative links resolve under its prefix.
@@ -374,6 +451,30 @@ fn page(status: StatusCode, message: &str) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_preview_origin_keeps_the_host_the_browser_asked_for() {
+        let addr: SocketAddr = "0.0.0.0:3002".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, "localhost:3001".parse().unwrap());
+        assert_eq!(preview_origin(&headers, addr), "http://localhost:3002");
+        headers.insert(HOST, "[::1]:3001".parse().unwrap());
+        assert_eq!(preview_origin(&headers, addr), "http://[::1]:3002");
+        headers.insert("x-forwarded-host", "yard.example.com".parse().unwrap());
+        headers.insert("x-forwarded-proto", "https".parse().unwrap());
+        assert_eq!(
+            preview_origin(&headers, addr),
+            "https://yard.example.com:3002"
+        );
+        let mut odd = HeaderMap::new();
+        odd.insert(HOST, "evil.example/@x:1".parse().unwrap());
+        assert_eq!(preview_origin(&odd, addr), "http://127.0.0.1:3002");
+        let loopback: SocketAddr = "[::1]:4000".parse().unwrap();
+        assert_eq!(
+            preview_origin(&HeaderMap::new(), loopback),
+            "http://[::1]:4000"
+        );
+    }
 
     #[test]
     fn the_prefix_and_session_are_taken_off_the_path() {

@@ -397,18 +397,19 @@ pub struct PreviewBody {
     pub running: bool,
     /// The port the dev server serves: the project's `dev_port`, else the first one its output names.
     pub port: Option<u16>,
-    /// Where the app answers through the platform: `/preview/{id}/`.
+    /// Where the app answers, on the preview origin (the host the request named, the preview
+    /// listener's port): `http://<host>:<preview port>/preview/{id}/`.
     pub url: String,
     /// The end of the script's output (stdout and stderr), at most 64 KiB.
     pub log_tail: String,
 }
 
 impl PreviewBody {
-    pub fn new(session: domain::SessionId, status: engine::PreviewStatus) -> Self {
+    pub fn new(origin: &str, session: domain::SessionId, status: engine::PreviewStatus) -> Self {
         Self {
             running: status.running,
             port: status.port,
-            url: format!("/preview/{session}/"),
+            url: format!("{origin}/preview/{session}/"),
             log_tail: status.log_tail,
         }
     }

@@ -1,6 +1,7 @@
 // The session's preview: the project's dev server run in the session's container, shown in a
-// frame (or a new tab) through the platform's /preview/<session>/ proxy, with its log and
-// Start/Stop. The dev script and port are the project's, editable here.
+// frame (or a new tab) from the preview origin (`url`: the platform's host, another port, so the
+// agent's pages never run on the platform's origin), with its log and Start/Stop. The dev script
+// and port are the project's, editable here.
 
 import { useCallback, useEffect, useState, type FormEvent } from 'react';
 import { describeError, useApi } from '../api/client';

@@ -1,4 +1,6 @@
 //! Token auth: Bearer header, login cookie, WebSocket query; refusals are 401 with a remediation.
+//! The browser boundary: writes from another origin (an agent's preview above all) are refused,
+//! the platform is never framed, and the preview origin serves previews only.
 
 use crate::support::{TOKEN, TestApp};
 use reqwest::StatusCode;
@@ -65,6 +67,130 @@ async fn the_login_url_sets_a_cookie_that_authenticates() {
 }
 
 #[tokio::test]
+async fn a_page_of_another_origin_cannot_change_anything_with_the_login_cookie() {
+    let app = TestApp::spawn().await;
+    let cookie = format!("agentyard_token={TOKEN}");
+    let create = |origin: Option<&str>, name: &str| {
+        let mut request = app
+            .client
+            .post(format!("{}/api/projects", app.base_url))
+            .header("cookie", &cookie)
+            .json(&serde_json::json!({ "name": name }));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    // The preview origin is same-site (the Strict cookie goes along), but another origin.
+    for origin in [app.preview_url.as_str(), "null", "http://localhost:1"] {
+        let response = create(Some(origin), "forged").await.unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{origin}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["code"], "foreign_origin", "{body}");
+        assert!(body["remediation"].as_str().is_some(), "{body}");
+    }
+    // Refused before the route is even looked at: an unknown one, a DELETE, no body at all.
+    let response = app
+        .client
+        .delete(format!(
+            "{}/api/projects/{}",
+            app.base_url,
+            domain::SessionId::new()
+        ))
+        .header("cookie", &cookie)
+        .header("origin", &app.preview_url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        app.project_dirs().is_empty(),
+        "a refused write created nothing"
+    );
+    let (_, projects) = app.get("/api/projects").await;
+    assert_eq!(projects, serde_json::json!([]));
+
+    // The platform's own pages, and programs (no Origin), may write; anyone may read.
+    let response = create(Some(&app.base_url), "own").await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = create(None, "program").await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = app
+        .client
+        .get(format!("{}/api/projects", app.base_url))
+        .header("cookie", &cookie)
+        .header("origin", &app.preview_url)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn the_platform_is_never_framed_and_previews_live_on_their_own_origin() {
+    let app = TestApp::spawn().await;
+    let response = app.client.get(&app.base_url).send().await.unwrap();
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert_eq!(
+        response.headers()["content-security-policy"],
+        "frame-ancestors 'none'"
+    );
+    // The preview origin serves nothing of the platform's, with or without the token.
+    for path in [
+        "/api/projects",
+        "/api/health",
+        "/",
+        "/ws",
+        &format!("/login?token={TOKEN}"),
+    ] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.preview_url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(response.headers().get("set-cookie").is_none(), "{path}");
+    }
+    // The platform's `/preview/…` sends the browser there, path and query kept.
+    let id = domain::SessionId::new();
+    let response = app
+        .client
+        .get(format!("{}/preview/{id}/a.js?v=1", app.base_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        response.headers()["location"],
+        format!("{}/preview/{id}/a.js?v=1", app.preview_url).as_str()
+    );
+    // There, an unknown session's preview is a 404, and no login a 401.
+    let response = app
+        .client
+        .get(format!("{}/preview/{id}/", app.preview_url))
+        .header("cookie", format!("agentyard_token={TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = app
+        .client
+        .get(format!("{}/preview/{id}/", app.preview_url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
 async fn a_wrong_login_token_gets_a_page_that_explains() {
     let app = TestApp::spawn().await;
     let response = app
@@ -117,8 +243,8 @@ async fn a_generated_token_is_saved_private_and_reused() {
         .into_config()
         .unwrap()
     };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let first = agentyard::start(config(), Some(listener)).await.unwrap();
+    let listeners = agentyard::Listeners::loopback().await.unwrap();
+    let first = agentyard::start(config(), Some(listeners)).await.unwrap();
     let token = first.token.clone();
     assert!(
         first
@@ -131,8 +257,8 @@ async fn a_generated_token_is_saved_private_and_reused() {
         std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
         0o600
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let second = agentyard::start(config(), Some(listener)).await.unwrap();
+    let listeners = agentyard::Listeners::loopback().await.unwrap();
+    let second = agentyard::start(config(), Some(listeners)).await.unwrap();
     assert_eq!(second.token, token);
     second.stop().await.unwrap();
 }

@@ -1,7 +1,9 @@
-//! Previews: a project's dev server run in a session's container, reached through the platform's
-//! `/preview/<session>/` proxy (HTTP and WebSocket, logged-in users only, the platform's token
-//! never forwarded), each session's apart from the others'; and the browser stack's
-//! `chrome-devtools` MCP server, through which an agent opens its own dev server.
+//! Previews: a project's dev server run in a session's container (warmed up first when it has none
+//! yet), reached through the `/preview/<session>/` proxy on the preview origin, never the
+//! platform's (HTTP and WebSocket, logged-in users only, the platform's token never forwarded),
+//! each session's apart from the others'; a page there cannot write to the API with the login
+//! cookie; and the browser stack's `chrome-devtools` MCP server, through which an agent opens its
+//! own dev server.
 
 use crate::docker_support::{Sweep, docker_app};
 use crate::mcp::{calls, find};
@@ -143,7 +145,8 @@ async fn wait_until_served(app: &TestApp, session: &str, path: &str) -> String {
     }
 }
 
-/// `GET /preview/<session><path>`, with the login cookie when `token` is given.
+/// `GET /preview/<session><path>` on the preview origin, with the login cookie when `token` is
+/// given.
 async fn get_preview(
     app: &TestApp,
     session: &str,
@@ -152,7 +155,7 @@ async fn get_preview(
 ) -> (StatusCode, String) {
     let mut request = app
         .client
-        .get(format!("{}/preview/{session}{path}", app.base_url));
+        .get(format!("{}/preview/{session}{path}", app.preview_url));
     if let Some(token) = token {
         request = request.header("cookie", format!("theme=dark; agentyard_token={token}"));
     }
@@ -191,20 +194,19 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     assert_eq!(project["dev_script"], "python3 serve.py");
     assert_eq!(project["dev_port"], 8000);
 
+    // Neither session has had a turn: starting the preview warms each up first (its work path and
+    // container), as a first message would.
     let first = app.create_session(&project, "execute").await;
     let first = first["id"].as_str().unwrap();
-    // Before its first turn a session has no work path nor container: refused, with what to do.
-    let (status, body) = app
-        .post(&format!("/api/sessions/{first}/preview"), json!({}))
-        .await;
-    assert_eq!(status, 409, "{body}");
-    assert_eq!(body["code"], "session_not_started", "{body}");
-
-    turn(&app, first, "hello").await;
-    // The second writer works in a worktree of its own, in a container of its own.
     let second = app.create_session(&project, "execute").await;
     let second = second["id"].as_str().unwrap();
-    turn(&app, second, "hello").await;
+    for session in [first, second] {
+        let (status, body) = app
+            .post(&format!("/api/sessions/{session}/preview"), json!({}))
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    // The second writer works in a worktree of its own, in a container of its own.
     let worktree = app.session(second).await["worktree_path"]
         .as_str()
         .expect("the second writer got a worktree")
@@ -212,12 +214,6 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     std::fs::write(dir.join("who.txt"), "the main checkout\n").unwrap();
     std::fs::write(Path::new(&worktree).join("who.txt"), "the worktree\n").unwrap();
 
-    for session in [first, second] {
-        let (status, body) = app
-            .post(&format!("/api/sessions/{session}/preview"), json!({}))
-            .await;
-        assert_eq!(status, 202, "{body}");
-    }
     // Both on port 8000, each in its own container: no collision, each serves its own work path.
     assert_eq!(
         wait_until_served(&app, first, "/who.txt").await,
@@ -230,7 +226,11 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     let (_, preview) = app.get(&format!("/api/sessions/{first}/preview")).await;
     assert_eq!(preview["running"], true, "{preview}");
     assert_eq!(preview["port"], 8000, "{preview}");
-    assert_eq!(preview["url"], format!("/preview/{first}/"));
+    // On the preview origin: the host the request named, the preview listener's port.
+    assert_eq!(
+        preview["url"],
+        format!("{}/preview/{first}/", app.preview_url)
+    );
     assert!(
         preview["log_tail"]
             .as_str()
@@ -247,7 +247,7 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     assert_eq!(headers["cookie"], "theme=dark", "{headers}");
     let response = app
         .client
-        .get(format!("{}/preview/{first}/headers", app.base_url))
+        .get(format!("{}/preview/{first}/headers", app.preview_url))
         .bearer_auth(TOKEN)
         .send()
         .await
@@ -267,10 +267,80 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
     let (status, _) = get_preview(&app, first, "/who.txt", Some("wrong-token")).await;
     assert_eq!(status, 401);
 
+    // The platform's own origin never serves a preview: it sends the browser to the preview origin.
+    let response = app
+        .client
+        .get(format!("{}/preview/{first}/who.txt", app.base_url))
+        .header("cookie", format!("agentyard_token={TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        response.headers()["location"],
+        format!("{}/preview/{first}/who.txt", app.preview_url).as_str()
+    );
+    let response = app
+        .client
+        .get(format!("{}/api/projects", app.preview_url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::NOT_FOUND,
+        "the preview origin has no API"
+    );
+
+    // A page of the preview, with the user's cookie, cannot write to the API: refused, nothing
+    // changes. The platform's own pages and programs with the token (no Origin) can.
+    let write = |method: reqwest::Method, path: String, origin: Option<&str>| {
+        let mut request = app
+            .client
+            .request(method, format!("{}{path}", app.base_url))
+            .header("cookie", format!("agentyard_token={TOKEN}"));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        request.send()
+    };
+    let stop_second = format!("/api/sessions/{second}/preview");
+    let response = write(
+        reqwest::Method::DELETE,
+        stop_second.clone(),
+        Some(&app.preview_url),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "foreign_origin", "{body}");
+    let response = write(
+        reqwest::Method::POST,
+        format!("/api/sessions/{first}/stop"),
+        Some(&app.preview_url),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        get_preview(&app, second, "/who.txt", Some(TOKEN)).await,
+        (StatusCode::OK, "the worktree\n".to_owned()),
+        "a refused write stopped nothing"
+    );
+    let (status, body) = app
+        .post(&format!("/api/sessions/{first}/stop"), json!({}))
+        .await;
+    assert_eq!(
+        status, 202,
+        "a program with the token and no Origin: {body}"
+    );
+
     // A WebSocket through the proxy, both ways.
     let url = format!(
         "{}/preview/{first}/ws",
-        app.base_url.replace("http://", "ws://")
+        app.preview_url.replace("http://", "ws://")
     );
     let mut request = url.as_str().into_client_request().unwrap();
     request
@@ -298,9 +368,16 @@ async fn a_dev_server_is_served_through_the_platform_to_logged_in_users_only_and
         "a WebSocket without login was let through"
     );
 
-    // Stopped: the session's preview answers 502 with a page saying so; the other one still runs.
-    let (status, _) = app.delete(&format!("/api/sessions/{first}/preview")).await;
-    assert_eq!(status, 204);
+    // Stopped from the platform's own page: the session's preview answers 502 with a page saying
+    // so; the other one still runs.
+    let response = write(
+        reqwest::Method::DELETE,
+        format!("/api/sessions/{first}/preview"),
+        Some(&app.base_url),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
     let (status, body) = get_preview(&app, first, "/who.txt", Some(TOKEN)).await;
     assert_eq!(status, 502, "{body}");
     assert!(body.contains("no preview running"), "{body}");

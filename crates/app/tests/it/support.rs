@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tempfile::TempDir;
-use tokio::net::TcpListener;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 pub const TOKEN: &str = "test-token-0123456789abcdef";
@@ -46,6 +45,8 @@ impl Default for Options {
 pub struct TestApp {
     running: Option<Running>,
     pub base_url: String,
+    /// The preview origin (`AGENTYARD_PREVIEW_BIND`).
+    pub preview_url: String,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
     pub projects_root: TempDir,
@@ -95,6 +96,7 @@ impl TestApp {
         let mut app = TestApp {
             running: None,
             base_url: String::new(),
+            preview_url: String::new(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
@@ -156,11 +158,12 @@ impl TestApp {
     }
 
     async fn start(&mut self) {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let running = agentyard::start(self.config(), Some(listener))
+        let listeners = agentyard::Listeners::loopback().await.unwrap();
+        let running = agentyard::start(self.config(), Some(listeners))
             .await
             .expect("the platform starts");
         self.base_url = running.base_url();
+        self.preview_url = running.preview_base_url();
         self.running = Some(running);
     }
 

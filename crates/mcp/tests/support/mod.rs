@@ -60,6 +60,7 @@ impl LocalPlatform {
             projects_root: projects.path().to_owned(),
             data_dir: data.path().to_owned(),
             bind: "127.0.0.1:0".parse().unwrap(),
+            preview_bind: "127.0.0.1:0".parse().unwrap(),
             token: None,
             host_projects_dir: None,
             host_data_dir: None,

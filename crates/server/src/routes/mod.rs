@@ -116,7 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/{*rest}", axum::routing::any(not_found))
         .fallback(crate::ui::serve)
         .with_state(state.clone())
-        .merge(crate::preview::routes(&state))
+        .merge(crate::preview::elsewhere(&state))
 }
 
 async fn not_found(uri: axum::http::Uri) -> crate::ApiError {

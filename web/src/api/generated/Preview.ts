@@ -9,7 +9,8 @@ export type Preview = { running: boolean,
  */
 port: number | null, 
 /**
- * Where the app answers through the platform: `/preview/{id}/`.
+ * Where the app answers, on the preview origin (the host the request named, the preview
+ * listener's port): `http://<host>:<preview port>/preview/{id}/`.
  */
 url: string, 
 /**
