@@ -62,7 +62,10 @@ fn codex_options(model: &ScriptedModelHandle, mode: &'static str) -> Options {
 
 async fn codex_agent(app: &TestApp) -> String {
     let (status, agent) = app
-        .post("/api/agents", json!({"name": "Codex", "cli": "codex"}))
+        .post(
+            "/api/agents",
+            json!({"name": "Codex", "cli": "codex", "model": "gpt-5.5"}),
+        )
         .await;
     assert_eq!(status, 201, "{agent}");
     assert_eq!(agent["cli"], "codex");
@@ -219,7 +222,8 @@ async fn a_local_codex_session_writes_its_file_and_ask_mode_is_refused_with_what
     let done = ws.done(&id, TURN).await;
     assert_eq!(done["interrupted"], false, "{:#?}", ws.of(&id));
     assert_eq!(
-        read(app.root().join("codex-local/notes.txt")),
+        std::fs::read_to_string(app.root().join("codex-local/notes.txt"))
+            .unwrap_or_else(|error| panic!("{error}: {:#?}", ws.of(&id))),
         "written by codex\n"
     );
     let messages = app.messages(&id).await;
@@ -248,12 +252,27 @@ async fn a_local_codex_session_writes_its_file_and_ask_mode_is_refused_with_what
 
 #[tokio::test]
 async fn a_codex_agent_on_an_image_without_codex_is_refused_before_a_container_starts() {
+    // An agent image of an older build: labelled as one, without the label listing its CLIs,
+    // so it carries only claude.
+    let built = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "printf 'FROM debian:bookworm-slim\\nLABEL agentyard.agent-image=true\\n' | DOCKER_BUILDKIT=0 docker build -q -t agentyard-test-claude-only -",
+        ])
+        .output()
+        .expect("docker build runs");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     let model = crate::support::model(script());
     let (app, _sweep) = docker_app(Some(model.base_url()), codex_options(&model, "docker")).await;
     let (status, agent) = app
         .post(
             "/api/agents",
-            json!({"name": "Codex on Debian", "cli": "codex", "docker_image": "debian:bookworm-slim"}),
+            json!({"name": "Codex, old image", "cli": "codex", "model": "gpt-5.5",
+                   "docker_image": "agentyard-test-claude-only"}),
         )
         .await;
     assert_eq!(status, 201, "{agent}");
