@@ -385,7 +385,7 @@ async function walk(context, base, loginUrl, token) {
   });
 
   await run('review the diff and send a line comment to the agent', async () => {
-    await page.getByRole('tab', { name: 'Review' }).click();
+    await page.getByRole('tab', { name: 'Review', exact: true }).click();
     const review = page.locator('section.review');
     await review.getByRole('button', { name: 'feature.txt', exact: true }).click();
     await review.getByLabel('Diff of feature.txt').waitFor();
@@ -401,7 +401,7 @@ async function walk(context, base, loginUrl, token) {
   });
 
   await run('merge the reviewed work into main with one click', async () => {
-    await page.getByRole('tab', { name: 'Review' }).click();
+    await page.getByRole('tab', { name: 'Review', exact: true }).click();
     const review = page.locator('section.review');
     await review.getByRole('button', { name: 'feature.txt', exact: true }).click();
     await review.getByLabel('Diff of feature.txt').getByText('second line').waitFor();

@@ -79,6 +79,10 @@ impl Engine {
                 .collect()
         };
         for id in expired {
+            // A message may have arrived since the list was made: its turn keeps what it uses.
+            if self.streaming_sessions().contains(&id) {
+                continue;
+            }
             self.release_agent(id).await;
             self.runtime().release(id).await?;
             self.close_endpoint(id).await;

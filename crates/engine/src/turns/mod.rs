@@ -600,6 +600,8 @@ impl Engine {
         pending: PendingTurn,
         mut commands: mpsc::UnboundedReceiver<TurnCommand>,
     ) -> Result<(), EngineError> {
+        // A session with a turn is not idle: the idle release must not take what the turn uses.
+        self.inner.idle_since.lock().expect("idle lock").remove(&id);
         self.set_run_state(id, RunState::Starting).await;
         let PreparedTurn {
             project_dir,

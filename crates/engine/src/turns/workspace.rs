@@ -21,6 +21,21 @@ pub(super) struct AgentLaunch {
     pub model: Option<String>,
 }
 
+/// How long Claude Code waits for an MCP server to start, in milliseconds. A live process lists
+/// its MCP tools once, when it starts: a slow server (the browser stack's chrome-devtools-mcp on a
+/// busy machine) must not be left out of every turn of the session for missing the CLI's default.
+const MCP_STARTUP_TIMEOUT_MS: &str = "120000";
+
+/// A Claude Code agent's environment: the platform's allowlisted variables, and the MCP start-up
+/// timeout unless the user set one.
+fn claude_env(agent_env: &[(String, String)]) -> Vec<(String, String)> {
+    let mut env = agent_env.to_vec();
+    if !env.iter().any(|(name, _)| name == "MCP_TIMEOUT") {
+        env.push(("MCP_TIMEOUT".to_owned(), MCP_STARTUP_TIMEOUT_MS.to_owned()));
+    }
+    env
+}
+
 /// What [`Engine::codex_launch`] needs of a turn.
 struct CodexTurn<'a> {
     session: &'a Session,
@@ -100,7 +115,7 @@ impl Engine {
                 crate::model_proxy::AgentCommandLine {
                     program: config.agent_command.clone(),
                     args: command.args(),
-                    env: config.agent_env.clone(),
+                    env: claude_env(&config.agent_env),
                 },
             )
         };
