@@ -293,3 +293,63 @@ async fn a_codex_agent_on_an_image_without_codex_is_refused_before_a_container_s
     );
     assert!(containers_of(&id).is_empty(), "no container was started");
 }
+
+/// The turn scenarios every CLI passes, run for codex in local mode and in containers.
+mod scenarios {
+    use super::codex_options;
+    use crate::docker_support::docker_app;
+    use crate::support::{TestApp, codex, model};
+    use crate::turn_scenarios::{self, Cli};
+
+    fn script() -> scripted_model::Script {
+        turn_scenarios::script_for(Cli::Codex, "hello from codex\n")
+    }
+
+    #[tokio::test]
+    async fn local_codex_stop_ends_a_slow_turn_and_the_session_stays_usable() {
+        codex();
+        let model = model(script());
+        let app = TestApp::spawn_with(codex_options(&model, "local")).await;
+        turn_scenarios::stop_ends_a_slow_turn_and_the_session_stays_usable(&app, Cli::Codex).await;
+    }
+
+    #[tokio::test]
+    async fn local_codex_messages_sent_at_once_run_in_order() {
+        codex();
+        let model = model(script());
+        let app = TestApp::spawn_with(codex_options(&model, "local")).await;
+        turn_scenarios::messages_sent_at_once_run_in_order(&app, &model, Cli::Codex).await;
+    }
+
+    #[tokio::test]
+    async fn local_codex_sessions_streaming_at_once_never_mix() {
+        codex();
+        let model = model(script());
+        let app = TestApp::spawn_with(codex_options(&model, "local")).await;
+        turn_scenarios::two_sessions_streaming_at_once_never_mix(&app, Cli::Codex).await;
+    }
+
+    #[tokio::test]
+    async fn docker_codex_stop_ends_a_slow_turn_and_the_session_stays_usable() {
+        let model = model(script());
+        let (app, _sweep) =
+            docker_app(Some(model.base_url()), codex_options(&model, "docker")).await;
+        turn_scenarios::stop_ends_a_slow_turn_and_the_session_stays_usable(&app, Cli::Codex).await;
+    }
+
+    #[tokio::test]
+    async fn docker_codex_messages_sent_at_once_run_in_order() {
+        let model = model(script());
+        let (app, _sweep) =
+            docker_app(Some(model.base_url()), codex_options(&model, "docker")).await;
+        turn_scenarios::messages_sent_at_once_run_in_order(&app, &model, Cli::Codex).await;
+    }
+
+    #[tokio::test]
+    async fn docker_codex_sessions_streaming_at_once_never_mix() {
+        let model = model(script());
+        let (app, _sweep) =
+            docker_app(Some(model.base_url()), codex_options(&model, "docker")).await;
+        turn_scenarios::two_sessions_streaming_at_once_never_mix(&app, Cli::Codex).await;
+    }
+}

@@ -86,21 +86,28 @@ async fn docker_history_and_resume_survive_a_restart_and_the_containers_removal(
 async fn docker_stop_ends_a_slow_turn_quickly_and_the_session_stays_usable() {
     let model = model(script());
     let (app, _sweep) = docker_app(Some(model.base_url()), Options::default()).await;
-    turn_scenarios::stop_ends_a_slow_turn_and_the_session_stays_usable(&app).await;
+    turn_scenarios::stop_ends_a_slow_turn_and_the_session_stays_usable(
+        &app,
+        turn_scenarios::Cli::Claude,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn docker_messages_sent_at_once_run_in_order() {
     let model = model(script());
     let (app, _sweep) = docker_app(Some(model.base_url()), Options::default()).await;
-    turn_scenarios::messages_sent_at_once_run_in_order(&app, &model).await;
+    turn_scenarios::messages_sent_at_once_run_in_order(&app, &model, turn_scenarios::Cli::Claude)
+        .await;
 }
 
 #[tokio::test]
 async fn two_docker_sessions_streaming_at_once_never_mix_events() {
     let model = model(script());
     let (app, _sweep) = docker_app(Some(model.base_url()), Options::default()).await;
-    let (a, b) = turn_scenarios::two_sessions_streaming_at_once_never_mix(&app).await;
+    let (a, b) =
+        turn_scenarios::two_sessions_streaming_at_once_never_mix(&app, turn_scenarios::Cli::Claude)
+            .await;
     assert_ne!(containers_of(&a), containers_of(&b));
 }
 

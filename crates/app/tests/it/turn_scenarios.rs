@@ -3,26 +3,44 @@
 
 use crate::support::TestApp;
 use scripted_model::{Reply, Script, ScriptedModelHandle};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
 
 /// How long one turn of the real CLI may take on a loaded two-core machine.
 pub const TURN: Duration = Duration::from_secs(90);
 
+/// The agent CLI a scenario runs: every scenario passes the same way for each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cli {
+    Claude,
+    Codex,
+}
+
 /// The model's script: `write hello` writes `hello.txt` with `content`, `what did I say` echoes
 /// the conversation, `go slowly` streams for about five seconds, and three numbered replies.
 pub fn script(content: &str) -> Script {
+    script_for(Cli::Claude, content)
+}
+
+/// [`script`] for `cli`: each CLI writes its file with its own tool.
+pub fn script_for(cli: Cli, content: &str) -> Script {
+    let write = match cli {
+        Cli::Claude => Reply::tool_use(
+            "Write",
+            json!({"file_path": "hello.txt", "content": content}),
+        ),
+        Cli::Codex => {
+            let lines: String = content.lines().map(|line| format!("+{line}\n")).collect();
+            Reply::tool_use(
+                "apply_patch",
+                json!(format!(
+                    "*** Begin Patch\n*** Add File: hello.txt\n{lines}*** End Patch\n"
+                )),
+            )
+        }
+    };
     Script::new()
-        .rule(
-            "write hello",
-            [
-                Reply::tool_use(
-                    "Write",
-                    json!({"file_path": "hello.txt", "content": content}),
-                ),
-                Reply::text("I wrote hello.txt."),
-            ],
-        )
+        .rule("write hello", [write, Reply::text("I wrote hello.txt.")])
         .rule("what did I say", [Reply::Echo])
         .rule(
             "go slowly",
@@ -36,18 +54,67 @@ pub fn script(content: &str) -> Script {
         .rule("third of three", [Reply::text("reply three")])
 }
 
+/// A new execute-mode session of `project` whose agent runs `cli` (a codex agent with a model
+/// codex knows is made the first time).
+pub async fn session_of(app: &TestApp, project: &Value, cli: Cli) -> String {
+    let agent = match cli {
+        Cli::Claude => Value::Null,
+        Cli::Codex => {
+            let (_, agents) = app.get("/api/agents").await;
+            let known = agents
+                .as_array()
+                .and_then(|agents| agents.iter().find(|agent| agent["cli"] == "codex"))
+                .map(|agent| agent["id"].clone());
+            match known {
+                Some(id) => id,
+                None => {
+                    let (status, agent) = app
+                        .post(
+                            "/api/agents",
+                            json!({"name": "Codex", "cli": "codex", "model": "gpt-5.5"}),
+                        )
+                        .await;
+                    assert_eq!(status, 201, "{agent}");
+                    agent["id"].clone()
+                }
+            }
+        }
+    };
+    let mut body = json!({"project_id": project["id"], "title": "test", "mode": "execute"});
+    if !agent.is_null() {
+        body["agent_id"] = agent;
+    }
+    let (status, session) = app.post("/api/sessions", body).await;
+    assert_eq!(status, 201, "{session}");
+    session["id"].as_str().unwrap().to_owned()
+}
+
 /// `chat:stop` ends a slow turn within 2 s, marked interrupted, and the next turn works.
-pub async fn stop_ends_a_slow_turn_and_the_session_stays_usable(app: &TestApp) {
+pub async fn stop_ends_a_slow_turn_and_the_session_stays_usable(app: &TestApp, cli: Cli) {
     let project = app.create_project("slow").await;
-    let session = app.create_session(&project, "execute").await;
-    let id = session["id"].as_str().unwrap();
+    let id = session_of(app, &project, cli).await;
+    let id = id.as_str();
     let mut ws = app.ws().await;
     ws.send(json!({"type": "chat:send", "sessionId": id, "content": "go slowly"}))
         .await;
-    ws.wait_for(TURN, |event| {
-        event["type"] == "chat:chunk" && event["sessionId"] == id
-    })
-    .await;
+    match cli {
+        Cli::Claude => {
+            ws.wait_for(TURN, |event| {
+                event["type"] == "chat:chunk" && event["sessionId"] == id
+            })
+            .await;
+        }
+        // Codex prints a message only when it is whole: the turn is stopped while it streams.
+        Cli::Codex => {
+            ws.wait_for(TURN, |event| {
+                event["type"] == "session:updated"
+                    && event["session"]["id"] == id
+                    && event["session"]["run_state"] == "running"
+            })
+            .await;
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        }
+    }
     let stopped_at = std::time::Instant::now();
     ws.send(json!({"type": "chat:stop", "sessionId": id})).await;
     let done = ws.done(id, Duration::from_secs(10)).await;
@@ -71,10 +138,14 @@ pub async fn stop_ends_a_slow_turn_and_the_session_stays_usable(app: &TestApp) {
 }
 
 /// Three messages sent at once: the later two are queued, and the turns run in order.
-pub async fn messages_sent_at_once_run_in_order(app: &TestApp, model: &ScriptedModelHandle) {
+pub async fn messages_sent_at_once_run_in_order(
+    app: &TestApp,
+    model: &ScriptedModelHandle,
+    cli: Cli,
+) {
     let project = app.create_project("queue").await;
-    let session = app.create_session(&project, "execute").await;
-    let id = session["id"].as_str().unwrap();
+    let id = session_of(app, &project, cli).await;
+    let id = id.as_str();
     let mut ws = app.ws().await;
     for content in ["first of three", "second of three", "third of three"] {
         ws.send(json!({"type": "chat:send", "sessionId": id, "content": content}))
@@ -121,12 +192,12 @@ pub async fn messages_sent_at_once_run_in_order(app: &TestApp, model: &ScriptedM
 
 /// Two sessions of two projects streaming at the same time: each gets only its own events and
 /// writes only into its own project. Returns the two session ids.
-pub async fn two_sessions_streaming_at_once_never_mix(app: &TestApp) -> (String, String) {
+pub async fn two_sessions_streaming_at_once_never_mix(app: &TestApp, cli: Cli) -> (String, String) {
     let project_a = app.create_project("a").await;
     let project_b = app.create_project("b").await;
-    let a = app.create_session(&project_a, "execute").await;
-    let b = app.create_session(&project_b, "execute").await;
-    let (a, b) = (a["id"].as_str().unwrap(), b["id"].as_str().unwrap());
+    let a = session_of(app, &project_a, cli).await;
+    let b = session_of(app, &project_b, cli).await;
+    let (a, b) = (a.as_str(), b.as_str());
     let mut ws = app.ws().await;
     ws.send(json!({"type": "chat:send", "sessionId": a, "content": "go slowly"}))
         .await;

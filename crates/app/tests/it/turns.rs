@@ -104,19 +104,25 @@ async fn the_second_turn_resumes_even_after_a_restart() {
 async fn stop_ends_a_slow_turn_quickly_and_the_session_stays_usable() {
     let model = model(script());
     let app = local_app(model.base_url()).await;
-    turn_scenarios::stop_ends_a_slow_turn_and_the_session_stays_usable(&app).await;
+    turn_scenarios::stop_ends_a_slow_turn_and_the_session_stays_usable(
+        &app,
+        turn_scenarios::Cli::Claude,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn messages_sent_at_once_are_queued_and_run_in_order() {
     let model = model(script());
     let app = local_app(model.base_url()).await;
-    turn_scenarios::messages_sent_at_once_run_in_order(&app, &model).await;
+    turn_scenarios::messages_sent_at_once_run_in_order(&app, &model, turn_scenarios::Cli::Claude)
+        .await;
 }
 
 #[tokio::test]
 async fn two_sessions_streaming_at_once_never_mix_events() {
     let model = model(script());
     let app = local_app(model.base_url()).await;
-    turn_scenarios::two_sessions_streaming_at_once_never_mix(&app).await;
+    turn_scenarios::two_sessions_streaming_at_once_never_mix(&app, turn_scenarios::Cli::Claude)
+        .await;
 }
