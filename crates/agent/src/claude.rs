@@ -47,6 +47,10 @@ impl AgentCli for Claude {
     fn parser(&self) -> LineParser {
         LineParser::new()
     }
+
+    fn initialize(&self, request_id: &str) -> Option<String> {
+        Some(input::initialize_line(request_id))
+    }
 }
 
 /// The [`ClaudeCommand`] of a turn: the MCP server as `--mcp-config` JSON, its pre-approved

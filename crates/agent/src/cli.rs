@@ -117,6 +117,12 @@ pub trait AgentCli: Send + Sync {
 
     /// A parser of the CLI's stdout, for one process.
     fn parser(&self) -> LineParser;
+
+    /// The stdin line that asks a freshly started process to get ready, answered with a
+    /// `control_response` of `request_id` once it is; `None` when the CLI has no such request.
+    fn initialize(&self, _request_id: &str) -> Option<String> {
+        None
+    }
 }
 
 /// The implementation of `cli`.

@@ -29,6 +29,17 @@ pub fn interrupt_line(request_id: &str) -> String {
     .to_string()
 }
 
+/// Asks the CLI to get ready for the session (what the Agent SDK sends first); it answers with a
+/// `control_response` carrying `request_id` once it has started (MCP servers included).
+pub fn initialize_line(request_id: &str) -> String {
+    json!({
+        "type": "control_request",
+        "request_id": request_id,
+        "request": { "subtype": "initialize" }
+    })
+    .to_string()
+}
+
 /// Switches the running CLI to `model` for the turns that follow; it answers with a
 /// `control_response` carrying `request_id`.
 pub fn set_model_line(request_id: &str, model: &str) -> String {

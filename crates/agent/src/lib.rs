@@ -50,6 +50,7 @@ pub use cli::{
 pub use command::ClaudeCommand;
 pub use event::{ContentBlock, Event, INVALID_LINE, ParsedEvent, TokenUsage, parse_line};
 pub use input::{
-    PermissionDecision, interrupt_line, permission_response_line, set_model_line, user_message_line,
+    PermissionDecision, initialize_line, interrupt_line, permission_response_line, set_model_line,
+    user_message_line,
 };
 pub use parser::{ClaudeLines, LineParser, LineReader, LineTooLong, MAX_LINE_BYTES};

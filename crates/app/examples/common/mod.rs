@@ -711,9 +711,12 @@ impl Drop for SleepingContainer {
     }
 }
 
-/// Runs git in `dir`; panics with its stderr when it fails.
+/// Runs git in `dir`; panics with its stderr when it fails. The benchmark's own repositories may
+/// belong to the agent user after the platform used them, so git is told they are safe.
 pub fn git(dir: &Path, args: &[&str]) {
     let output = std::process::Command::new("git")
+        .arg("-c")
+        .arg(format!("safe.directory={}", dir.display()))
         .arg("-C")
         .arg(dir)
         .args(args)

@@ -131,6 +131,39 @@ impl LiveAgent {
         }
     }
 
+    /// Asks a freshly started process to get ready and waits, at most `limit`, until it says it
+    /// is (its CLI started, its MCP servers connected), so a warmed session's first message is
+    /// answered at once. Nothing to wait for when the CLI has no such request.
+    pub async fn initialize(&mut self, limit: std::time::Duration) -> Result<(), EngineError> {
+        let request_id = format!("initialize-{}", uuid::Uuid::new_v4());
+        let Some(line) = self.cli.initialize(&request_id) else {
+            return Ok(());
+        };
+        self.write_line(&line).await?;
+        let answered = async {
+            while let Some(chunk) = futures::StreamExt::next(&mut self.stdout).await {
+                let events = self.parser.push(&chunk).map_err(|too_long| {
+                    EngineError::unexpected(format!(
+                        "the agent printed a line over {} bytes while starting",
+                        too_long.limit
+                    ))
+                })?;
+                if events.iter().any(|event| {
+                    event.raw["type"] == "control_response"
+                        && event.raw["response"]["request_id"] == request_id.as_str()
+                }) {
+                    return Ok(());
+                }
+            }
+            Err(EngineError::unexpected(
+                "the agent ended while it was starting",
+            ))
+        };
+        tokio::time::timeout(limit, answered)
+            .await
+            .map_err(|_| EngineError::unexpected("the agent did not get ready in time"))?
+    }
+
     /// Writes one line (a newline is added when missing).
     pub async fn write_line(&mut self, line: &str) -> Result<(), EngineError> {
         let mut bytes = Vec::with_capacity(line.len() + 1);

@@ -34,6 +34,9 @@ use std::time::Duration;
 use store::{MessageUpdate, NewMessage};
 use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
 
+/// How long a warm-up waits for a new agent process to say it is ready.
+const WARM_UP_LIMIT: Duration = Duration::from_secs(120);
+
 /// The longest chat message the platform takes: 1 MiB of text. Larger content belongs in a file
 /// of the project, which the agent can read.
 pub const MAX_MESSAGE_BYTES: usize = 1024 * 1024;
@@ -576,7 +579,17 @@ impl Engine {
     async fn warm_up(&self, id: SessionId) -> Result<(), EngineError> {
         let prepared = self.prepare_turn(id, None).await;
         let started = match prepared {
-            Ok(prepared) => self.agent_for(id, &prepared.launch).await,
+            Ok(prepared) => match self.agent_for(id, &prepared.launch).await {
+                // A new process is ready when its CLI says so, not when it was spawned.
+                Ok((mut agent, false)) => match agent.initialize(WARM_UP_LIMIT).await {
+                    Ok(()) => Ok((agent, false)),
+                    Err(error) => {
+                        agent.kill(KILL_GRACE).await;
+                        Err(error)
+                    }
+                },
+                other => other,
+            },
             Err(error) => Err(error),
         };
         self.set_run_state(id, RunState::Idle).await;
