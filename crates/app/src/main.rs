@@ -4,6 +4,7 @@ mod image_command;
 
 use agentyard::config::ConfigArgs;
 use clap::{Parser, Subcommand};
+use std::io::Write;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -78,16 +79,20 @@ async fn serve(args: ConfigArgs) -> anyhow::Result<()> {
     let config = args.into_config()?;
     let mode = config.mode;
     let running = agentyard::start(config, None).await?;
-    println!(
-        "Agentyard is listening on {} ({} mode). Sign in: {}",
+    // Where to sign in, on one write: a reader that closed stdout after the first line (a
+    // supervisor, a test) must never end the platform with a broken pipe.
+    let banner = format!(
+        "Agentyard is listening on {} ({} mode). Sign in: {}\nPreviews are served on their own origin, port {}.\n",
         running.base_url(),
         mode.as_str(),
-        running.login_url()
-    );
-    println!(
-        "Previews are served on their own origin, port {}.",
+        running.login_url(),
         running.preview_addr.port()
     );
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout.write_all(banner.as_bytes()).and(stdout.flush()) {
+        tracing::warn!(%error, "could not print the sign-in address");
+    }
+    drop(stdout);
     let stop = running.shutdown_token();
     tokio::select! {
         () = shutdown_signal() => tracing::info!("shutting down"),

@@ -281,12 +281,6 @@ impl Engine {
             // A rejected request changes nothing: remove only what this request created.
             let _ = std::fs::remove_dir_all(&path);
         }
-        if let Ok(project) = &prepared
-            && let Err(error) = self.runtime().adopt_project(&project.path).await
-        {
-            // The first turn settles it instead (and reports what stops it).
-            tracing::warn!(project = %project.id, %error, "could not settle the project's ownership");
-        }
         prepared
     }
 

@@ -79,15 +79,9 @@ impl Engine {
                 .collect()
         };
         for id in expired {
-            // A message may have arrived since the list was made: its turn keeps what it uses.
-            if self.streaming_sessions().contains(&id) {
-                continue;
-            }
-            self.release_agent(id).await;
-            self.runtime().release(id).await?;
-            self.close_endpoint(id).await;
-            self.inner.idle_since.lock().expect("idle lock").remove(&id);
-            tracing::info!(session = %id, "released the container of an idle session");
+            // The release is the session's own work, so no turn starts while it runs: a message
+            // arriving meanwhile waits for it, then starts a new agent.
+            self.release_when_idle(id);
         }
         Ok(())
     }

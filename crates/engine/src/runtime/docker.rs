@@ -562,25 +562,6 @@ impl Runtime for DockerRuntime {
         Ok(SocketAddr::new(address, port))
     }
 
-    async fn adopt_project(&self, path: &Path) -> Result<(), EngineError> {
-        let (user, owner_is_root) = self.agent_user(path)?;
-        if !owner_is_root {
-            return Ok(());
-        }
-        tracing::info!(
-            user = %user, path = %path.display(),
-            "the project is owned by root; giving it to AGENT_USER so the agent never runs as root"
-        );
-        // No agent runs in a project being registered, so nothing can change the tree during the
-        // walk.
-        let path = path.to_path_buf();
-        tokio::task::spawn_blocking(move || give_to(&path, user))
-            .await
-            .map_err(|error| {
-                EngineError::unexpected(format!("the ownership walk failed: {error}"))
-            })?
-    }
-
     async fn check_image_cli(
         &self,
         image: &ImageRef,

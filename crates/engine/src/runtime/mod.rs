@@ -214,12 +214,6 @@ pub trait Runtime: Send + Sync {
         port: u16,
     ) -> Result<SocketAddr, EngineError>;
 
-    /// Settles who owns a newly registered project, so its sessions' first turn does not walk
-    /// it. Nothing to do in local mode, where agents run as the platform's user.
-    async fn adopt_project(&self, _path: &std::path::Path) -> Result<(), EngineError> {
-        Ok(())
-    }
-
     /// Refuses an image that does not carry `cli` (its `agentyard.clis` label), before a
     /// container of it starts. Nothing to check in local mode, where the CLI is a program on the
     /// host.

@@ -68,6 +68,8 @@ enum Work {
     Turn(PendingTurn),
     /// Get the agent ready for the next message ([`Engine::warm`]).
     Warm,
+    /// Give back the agent process, container and sockets of a session gone idle.
+    Release,
 }
 
 /// What can be said to the turn in progress.
@@ -357,6 +359,43 @@ impl Engine {
         self.release_agent(id).await;
     }
 
+    /// Queues the release of an idle session as its own work, unless work is in flight (which
+    /// makes it not idle).
+    pub(crate) fn release_when_idle(&self, id: SessionId) {
+        let finished_tx = {
+            let mut runs = self.inner.runs.lock().expect("runs lock");
+            if runs.contains_key(&id) || self.is_ending(id) {
+                return;
+            }
+            let (finished_tx, finished) = watch::channel(false);
+            runs.insert(
+                id,
+                SessionRun {
+                    queue: VecDeque::from([Work::Release]),
+                    turn_running: false,
+                    commands: None,
+                    finished,
+                },
+            );
+            finished_tx
+        };
+        let engine = self.clone();
+        tokio::spawn(async move { engine.run_queue(id, finished_tx, None).await });
+    }
+
+    async fn release_idle(&self, id: SessionId) -> Result<(), EngineError> {
+        self.inner.idle_since.lock().expect("idle lock").remove(&id);
+        self.release_agent(id).await;
+        // The platform's own housekeeping: a failure is logged (the next maintenance and the
+        // next turn meet the container again), never reported as the session's error.
+        if let Err(error) = self.runtime().release(id).await {
+            tracing::warn!(session = %id, %error, "could not release the container of an idle session");
+        }
+        self.close_endpoint(id).await;
+        tracing::info!(session = %id, "released the agent and container of an idle session");
+        Ok(())
+    }
+
     /// Ends the session's agent process, if it has one between turns.
     pub(crate) async fn release_agent(&self, id: SessionId) {
         let agent = self.inner.live.lock().expect("live lock").remove(&id);
@@ -372,6 +411,8 @@ impl Engine {
         finished: watch::Sender<bool>,
         mut first_slot: Option<OwnedSemaphorePermit>,
     ) {
+        // Whether the session used its agent (a turn or a warm-up), so it is idle from now on.
+        let mut used = false;
         loop {
             let (work, commands) = {
                 let mut runs = self.inner.runs.lock().expect("runs lock");
@@ -390,8 +431,10 @@ impl Engine {
                 }
             };
             let mut commands = commands;
+            used |= !matches!(work, Work::Release);
             let result = match work {
                 Work::Warm => self.warm_up(id).await,
+                Work::Release => self.release_idle(id).await,
                 Work::Turn(pending) => {
                     let slot = match first_slot.take() {
                         Some(slot) => Some(slot),
@@ -430,7 +473,9 @@ impl Engine {
                 run.turn_running = false;
             }
         }
-        self.mark_idle_since(id);
+        if used {
+            self.mark_idle_since(id);
+        }
         let _ = finished.send(true);
         self.emit_streaming();
     }
