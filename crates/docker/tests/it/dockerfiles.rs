@@ -96,9 +96,12 @@ fn agent_dockerfile(stack: &str) -> String {
 }
 
 fn check_agent_image(stack: &str, instructions: &[Instruction]) {
-    let label = instructions
-        .iter()
-        .any(|i| i.keyword == "LABEL" && i.arguments == "agentyard.agent-image=true");
+    let label = instructions.iter().any(|i| {
+        i.keyword == "LABEL"
+            && i.arguments
+                .split_whitespace()
+                .any(|pair| pair == "agentyard.agent-image=true")
+    });
     assert!(label, "{stack}: no LABEL agentyard.agent-image=true");
     let last_user = instructions
         .iter()
