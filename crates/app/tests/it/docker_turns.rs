@@ -123,8 +123,15 @@ async fn a_warmed_docker_session_has_its_container_and_agent_before_the_first_me
         .await;
     assert_eq!(status, 202, "{body}");
     let started = std::time::Instant::now();
+    // A container being created or started has no processes to list yet.
     let agent_running = |container: &str| {
-        crate::docker_support::docker(&["top", container, "-eo", "pid,args"]).contains("claude")
+        std::process::Command::new("docker")
+            .args(["top", container, "-eo", "pid,args"])
+            .output()
+            .is_ok_and(|output| {
+                output.status.success()
+                    && String::from_utf8_lossy(&output.stdout).contains("claude")
+            })
     };
     loop {
         let containers = containers_of(id);
