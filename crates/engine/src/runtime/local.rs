@@ -47,26 +47,14 @@ impl Runtime for LocalRuntime {
     }
 
     async fn start(&self, launch: Launch) -> Result<AgentProcess, EngineError> {
-        std::fs::create_dir_all(&launch.home).map_err(|error| {
-            EngineError::unexpected(format!("cannot create {}: {error}", launch.home.display()))
-        })?;
-        let mut command = Command::new(&launch.program);
+        let mut command = agent_command(
+            &launch.program,
+            &launch.work_path,
+            &launch.env,
+            &launch.home,
+        )?;
         command
             .args(&launch.args)
-            .current_dir(&launch.work_path)
-            .env_clear()
-            .envs(
-                LOCAL_BASE_ENV
-                    .iter()
-                    .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
-            )
-            .envs(
-                launch
-                    .env
-                    .iter()
-                    .map(|(name, value)| (name.as_str(), value.as_str())),
-            )
-            .env("HOME", &launch.home)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -125,27 +113,10 @@ impl Runtime for LocalRuntime {
     }
 
     async fn start_dev_server(&self, launch: DevServerLaunch) -> Result<AgentProcess, EngineError> {
-        std::fs::create_dir_all(&launch.home).map_err(|error| {
-            EngineError::unexpected(format!("cannot create {}: {error}", launch.home.display()))
-        })?;
-        let mut command = Command::new("sh");
+        let mut command = agent_command("sh", &launch.work_path, &launch.env, &launch.home)?;
         command
             .arg("-c")
             .arg(dev_server_script(&launch.script))
-            .current_dir(&launch.work_path)
-            .env_clear()
-            .envs(
-                LOCAL_BASE_ENV
-                    .iter()
-                    .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
-            )
-            .envs(
-                launch
-                    .env
-                    .iter()
-                    .map(|(name, value)| (name.as_str(), value.as_str())),
-            )
-            .env("HOME", &launch.home)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -198,6 +169,34 @@ impl Runtime for LocalRuntime {
     ) -> Result<SocketAddr, EngineError> {
         Ok(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
     }
+}
+
+/// `program` run as an agent runs: in `work_path`, with only the platform's base variables and the
+/// agent's allowlisted `env`, HOME the session's state dir (created when missing).
+fn agent_command(
+    program: &str,
+    work_path: &Path,
+    env: &[(String, String)],
+    home: &Path,
+) -> Result<Command, EngineError> {
+    std::fs::create_dir_all(home).map_err(|error| {
+        EngineError::unexpected(format!("cannot create {}: {error}", home.display()))
+    })?;
+    let mut command = Command::new(program);
+    command
+        .current_dir(work_path)
+        .env_clear()
+        .envs(
+            LOCAL_BASE_ENV
+                .iter()
+                .filter_map(|name| std::env::var(name).ok().map(|value| (*name, value))),
+        )
+        .envs(
+            env.iter()
+                .map(|(name, value)| (name.as_str(), value.as_str())),
+        )
+        .env("HOME", home);
+    Ok(command)
 }
 
 /// Kills a local agent by waking the task that owns its child. A stored permit means a kill
