@@ -96,6 +96,18 @@ pub(crate) struct SessionRun {
 }
 
 impl SessionRun {
+    /// A run that starts with `work`, and the sender its worker says it has finished through.
+    fn new(work: Work) -> (SessionRun, watch::Sender<bool>) {
+        let (finished_tx, finished) = watch::channel(false);
+        let run = SessionRun {
+            queue: VecDeque::from([work]),
+            turn_running: false,
+            commands: None,
+            finished,
+        };
+        (run, finished_tx)
+    }
+
     fn has_turns(&self) -> bool {
         self.turn_running || self.queue.iter().any(|work| matches!(work, Work::Turn(_)))
     }
@@ -197,16 +209,8 @@ impl Engine {
                     // (the worker then says so with `Queued` and waits its turn).
                     let slot = self.inner.running_turns.clone().try_acquire_owned().ok();
                     let waits_for_a_slot = slot.is_none();
-                    let (finished_tx, finished) = watch::channel(false);
-                    runs.insert(
-                        id,
-                        SessionRun {
-                            queue: VecDeque::from([Work::Turn(pending)]),
-                            turn_running: false,
-                            commands: None,
-                            finished,
-                        },
-                    );
+                    let (run, finished_tx) = SessionRun::new(Work::Turn(pending));
+                    runs.insert(id, run);
                     let engine = self.clone();
                     tokio::spawn(async move { engine.run_queue(id, finished_tx, slot).await });
                     if waits_for_a_slot {
@@ -301,16 +305,8 @@ impl Engine {
                 self.mark_idle_since(id);
                 return Ok(());
             }
-            let (finished_tx, finished) = watch::channel(false);
-            runs.insert(
-                id,
-                SessionRun {
-                    queue: VecDeque::from([Work::Warm]),
-                    turn_running: false,
-                    commands: None,
-                    finished,
-                },
-            );
+            let (run, finished_tx) = SessionRun::new(Work::Warm);
+            runs.insert(id, run);
             finished_tx
         };
         // Said before the answer, so a client that polls sees the warm-up until it is over.
@@ -367,16 +363,8 @@ impl Engine {
             if runs.contains_key(&id) || self.is_ending(id) {
                 return;
             }
-            let (finished_tx, finished) = watch::channel(false);
-            runs.insert(
-                id,
-                SessionRun {
-                    queue: VecDeque::from([Work::Release]),
-                    turn_running: false,
-                    commands: None,
-                    finished,
-                },
-            );
+            let (run, finished_tx) = SessionRun::new(Work::Release);
+            runs.insert(id, run);
             finished_tx
         };
         let engine = self.clone();
