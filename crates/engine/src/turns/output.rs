@@ -205,7 +205,7 @@ impl Engine {
             }
             match parsed.event {
                 Event::SystemInit { session_id, .. } => {
-                    self.store().set_cc_session_id(id, &session_id).await?;
+                    self.record_conversation(id, &session_id).await?;
                 }
                 Event::TextDelta { text } => {
                     reply.streamed = true;
@@ -282,9 +282,7 @@ impl Engine {
                     ..
                 } => {
                     is_result = true;
-                    if !session_id.is_empty() {
-                        self.store().set_cc_session_id(id, &session_id).await?;
-                    }
+                    self.record_conversation(id, &session_id).await?;
                     reply.cost_usd = total_cost_usd;
                     if is_error && !reply.interrupted {
                         broadcasts.push(EngineEvent::Error {
@@ -312,6 +310,25 @@ impl Engine {
             self.emit(event);
         }
         Ok(is_result)
+    }
+}
+
+impl Engine {
+    /// Records the CLI's conversation id, which the next process gets as `--resume <id>` (or
+    /// `resume <id>`). It is the agent's output, so only a UUID, what both CLIs print, is kept:
+    /// anything else could reach the next command line as a flag of its own.
+    async fn record_conversation(
+        &self,
+        id: SessionId,
+        conversation: &str,
+    ) -> Result<(), EngineError> {
+        if uuid::Uuid::parse_str(conversation).is_err() {
+            if !conversation.is_empty() {
+                tracing::warn!(session = %id, "the agent printed a conversation id that is not a UUID; it is not kept");
+            }
+            return Ok(());
+        }
+        Ok(self.store().set_cc_session_id(id, conversation).await?)
     }
 }
 
