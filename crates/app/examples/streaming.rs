@@ -8,7 +8,10 @@
 //!   `chat:done` and the stored message is whole) vs the bare CLI (until its result);
 //! - relay: a reply of many small deltas, counted as `chat:chunk` envelopes by each of 10
 //!   WebSocket clients (each must receive all of them), as events per second from the first
-//!   chunk to the last one the slowest client got, vs the rate at which the bare CLI prints them;
+//!   chunk to the last one the slowest client got. Twice: behind the real CLI, vs the rate at
+//!   which the bare CLI prints them (the CLI bounds it); and the relay's own capacity, with the
+//!   bare CLI's output for that reply replayed at full speed as the agent's stdout (on this kind
+//!   of machine the CLI prints far fewer events per second than the relay's target);
 //! - the platform process's resident memory (`VmRSS`) idle, and its peak while 32 sessions
 //!   stream at once (agents are separate processes and not counted).
 
@@ -106,34 +109,46 @@ async fn count_chunks(mut ws: common::Ws, session: String) -> (usize, String, In
     (count, text, first.expect("chunks arrived"), last)
 }
 
-async fn relay(platform: &Platform, reps: usize, deltas: usize, model_url: &str) -> Row {
+/// Sends the relay prompt to `session` with 10 clients listening; returns the events per second
+/// from the first chunk any client got to the last one the slowest client got.
+async fn relay_once(platform: &Platform, session: &str, deltas: usize, expected: &str) -> f64 {
+    let mut clients = Vec::new();
+    for _ in 0..RELAY_CLIENTS {
+        clients.push(platform.ws().await);
+    }
+    let mut sender = platform.ws().await;
+    let readers: Vec<_> = clients
+        .into_iter()
+        .map(|ws| tokio::spawn(count_chunks(ws, session.to_owned())))
+        .collect();
+    sender.send(session, RELAY).await;
+    let (mut start, mut end) = (None::<Instant>, None::<Instant>);
+    for reader in readers {
+        let (count, text, first, last) = reader.await.expect("a client task");
+        assert_eq!(text, expected, "a client did not receive the whole reply");
+        start = Some(start.map_or(first, |known| known.min(first)));
+        end = Some(end.map_or(last, |known| known.max(last)));
+        assert!(count > 0);
+    }
+    let span = end.unwrap() - start.unwrap();
+    deltas as f64 / span.as_secs_f64()
+}
+
+/// The relay behind the real CLI, whose own printing bounds it; returns its row and the lines
+/// the bare CLI printed for the same reply.
+async fn relay_behind_cli(
+    platform: &Platform,
+    reps: usize,
+    deltas: usize,
+    model_url: &str,
+) -> (Row, Vec<String>) {
     let expected = relay_text(deltas);
     let project = platform.project("relay", None).await;
     let session = platform.session(&project).await;
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    let (mut ours, mut raw, mut transcript) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..reps {
-        let mut clients = Vec::new();
-        for _ in 0..RELAY_CLIENTS {
-            clients.push(platform.ws().await);
-        }
-        let mut sender = platform.ws().await;
-        let readers: Vec<_> = clients
-            .into_iter()
-            .map(|ws| tokio::spawn(count_chunks(ws, session.clone())))
-            .collect();
-        sender.send(&session, RELAY).await;
-        let (mut start, mut end) = (None::<Instant>, None::<Instant>);
-        for reader in readers {
-            let (count, text, first, last) = reader.await.expect("a client task");
-            assert_eq!(text, expected, "a client did not receive the whole reply");
-            start = Some(start.map_or(first, |known| known.min(first)));
-            end = Some(end.map_or(last, |known| known.max(last)));
-            assert!(count > 0);
-        }
-        let span = end.unwrap() - start.unwrap();
-        ours.push(deltas as f64 / span.as_secs_f64());
-
+        ours.push(relay_once(platform, &session, deltas, &expected).await);
         let turn = run_direct(
             local_command(dir.path(), home.path(), model_url, None),
             RELAY,
@@ -141,12 +156,58 @@ async fn relay(platform: &Platform, reps: usize, deltas: usize, model_url: &str)
         .await;
         assert_eq!(turn.text, expected, "the bare CLI's reply is not whole");
         raw.push(turn.deltas as f64 / turn.delta_span.as_secs_f64());
+        transcript = turn.lines;
+    }
+    let (ours, raw) = (median_f64(&ours), median_f64(&raw));
+    let row = Row {
+        measure: format!("relay behind the real CLI, {deltas} deltas to {RELAY_CLIENTS} clients"),
+        agentyard: format!("{ours:.0} events/s"),
+        baseline: format!("{raw:.0} events/s (CLI stdout)"),
+        ratio: format!("{:.2}×", ours / raw),
+        target: "keeps up with the CLI".to_owned(),
+    };
+    (row, transcript)
+}
+
+/// The relay's own capacity: the bare CLI's output for the relay reply, replayed at full speed
+/// as the agent's stdout (the CLI prints far fewer events per second than the target), through
+/// a platform whose agent program is that replay.
+async fn relay_capacity(reps: usize, deltas: usize, model_url: &str, transcript: &[String]) -> Row {
+    let expected = relay_text(deltas);
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("transcript.jsonl");
+    std::fs::write(&lines, transcript.join("\n") + "\n").unwrap();
+    // Every message written in gets the whole transcript back, the way the CLI answered it.
+    let replay = dir.path().join("replay");
+    std::fs::write(
+        &replay,
+        format!(
+            "#!/bin/sh\nwhile IFS= read -r _message; do cat '{}'; done\n",
+            lines.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&replay, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let platform = Platform::start(PlatformOptions {
+        mode: "local",
+        model_url,
+        max_running: 1,
+        agent_command: Some(&replay),
+    });
+    let project = platform.project("relay capacity", None).await;
+    let session = platform.session(&project).await;
+    let (mut ours, mut raw) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        ours.push(relay_once(&platform, &session, deltas, &expected).await);
+        let turn = run_direct(tokio::process::Command::new(&replay), RELAY).await;
+        assert_eq!(turn.text, expected, "the replay's reply is not whole");
+        raw.push(turn.deltas as f64 / turn.delta_span.as_secs_f64());
     }
     let (ours, raw) = (median_f64(&ours), median_f64(&raw));
     Row {
-        measure: format!("relay, {deltas} deltas to {RELAY_CLIENTS} clients"),
+        measure: format!("relay, {deltas} replayed deltas to {RELAY_CLIENTS} clients"),
         agentyard: format!("{ours:.0} events/s"),
-        baseline: format!("{raw:.0} events/s (CLI stdout)"),
+        baseline: format!("{raw:.0} events/s (replay stdout)"),
         ratio: format!("{:.2}×", ours / raw),
         target: "≥ 50,000 events/s".to_owned(),
     }
@@ -244,12 +305,17 @@ async fn main() {
         mode: "local",
         model_url: &model_url,
         max_running: STREAMING_SESSIONS,
+        agent_command: None,
     });
     let mut rows = memory(&platform).await;
     rows.insert(0, long_reply(&platform, reps, &model_url).await);
+    let (behind_cli, transcript) =
+        relay_behind_cli(&platform, reps.min(3), relay_deltas, &model_url).await;
+    rows.insert(1, behind_cli);
+    drop(platform);
     rows.insert(
-        1,
-        relay(&platform, reps.min(3), relay_deltas, &model_url).await,
+        2,
+        relay_capacity(reps.min(3), relay_deltas, &model_url, &transcript).await,
     );
     print_table("streaming (local mode)", &rows);
 }

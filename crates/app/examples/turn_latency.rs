@@ -84,6 +84,7 @@ async fn local_rows(reps: usize, model_url: &str) -> Vec<Row> {
         mode: "local",
         model_url,
         max_running: 8,
+        agent_command: None,
     });
     let (dir, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (ours, raw) = later_turns("  local turn", &platform, reps, async |resume| {
@@ -112,6 +113,7 @@ async fn docker_rows(reps: usize, model_url: &str) -> Vec<Row> {
         mode: "docker",
         model_url,
         max_running: 8,
+        agent_command: None,
     });
     let mut rows = Vec::new();
 

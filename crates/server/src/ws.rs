@@ -15,7 +15,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::SessionId;
 use engine::{Engine, EngineError, EngineEvent, PermissionAnswer, SendOptions};
+use futures::{SinkExt, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::mpsc;
 
 #[utoipa::path(
     get,
@@ -49,49 +51,66 @@ pub async fn upgrade(
         .on_upgrade(move |socket| connection(state.engine, socket))
 }
 
-async fn connection(engine: Engine, mut socket: WebSocket) {
+/// How many replies to a client's own requests may wait for its socket; a client that sends
+/// faster than it reads is read no further until they are out.
+const REPLIES_WAITING: usize = 16;
+
+async fn connection(engine: Engine, socket: WebSocket) {
     let mut events = engine.subscribe();
+    let (mut sink, mut stream) = socket.split();
     let hello = ServerEvent::Streaming {
         session_ids: ids(&engine.streaming_sessions()),
         resync: None,
     };
-    if socket.send(frame(&hello)).await.is_err() {
+    if sink.send(frame(&hello)).await.is_err() {
         return;
     }
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Ok(event) => {
-                    if socket.send(frame(&envelope(event))).await.is_err() {
-                        break;
+    // The client's messages are read on a task of their own, woken only when something arrives:
+    // polling the socket for reading beside every event sent costs a read attempt per event.
+    let (replies, mut replies_waiting) = mpsc::channel::<ServerEvent>(REPLIES_WAITING);
+    let reader = {
+        let engine = engine.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = stream.next().await {
+                match message {
+                    Message::Text(text) => {
+                        if let Some(reply) = handle_client_message(&engine, &text).await
+                            && replies.send(reply).await.is_err()
+                        {
+                            break;
+                        }
                     }
+                    Message::Close(_) => break,
+                    _ => {}
                 }
+            }
+        })
+    };
+    loop {
+        let outgoing = tokio::select! {
+            event = events.recv() => match event {
+                Ok(event) => envelope(event),
                 Err(RecvError::Lagged(missed)) => {
                     // The client missed events; the store has them, so tell it to reload.
                     tracing::warn!(missed, "a WebSocket client fell behind");
-                    let resync = ServerEvent::Streaming {
+                    ServerEvent::Streaming {
                         session_ids: ids(&engine.streaming_sessions()),
                         resync: Some(true),
-                    };
-                    if socket.send(frame(&resync)).await.is_err() {
-                        break;
                     }
                 }
                 Err(RecvError::Closed) => break,
             },
-            incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Text(text))) => {
-                    if let Some(reply) = handle_client_message(&engine, &text).await
-                        && socket.send(frame(&reply)).await.is_err()
-                    {
-                        break;
-                    }
-                }
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                Some(Ok(_)) => {}
+            // `None`: the client closed the socket or its reading failed.
+            reply = replies_waiting.recv() => match reply {
+                Some(reply) => reply,
+                None => break,
             },
+        };
+        if sink.send(frame(&outgoing)).await.is_err() {
+            break;
         }
     }
+    reader.abort();
 }
 
 /// Runs a client's request; returns an error envelope for that client alone when it fails.

@@ -13,6 +13,7 @@ use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use domain::{Message, MessageId, Role, SessionId, ToolUse};
 use serde_json::{Map, Value};
+use std::sync::LazyLock;
 use uuid::fmt::Hyphenated;
 
 /// How much of its raw event log a session keeps: the newest events within both bounds.
@@ -30,7 +31,28 @@ pub const EVENT_RETENTION: EventRetention = EventRetention {
 
 /// Retention is enforced once every this many appends (of any session): the log of a session may
 /// exceed its bounds by the events of one period, and no append pays for a scan.
-const RETENTION_PERIOD: i64 = 256;
+const RETENTION_PERIOD: i64 = 2048;
+
+/// Multi-row inserts into the event log, one per power of two up to 256 rows: `(rows, SQL)`,
+/// smallest first. The session (`?1`) and the time (`?2`) are shared by every row.
+static EVENT_BATCHES: LazyLock<Vec<(usize, String)>> = LazyLock::new(|| {
+    (0..=8)
+        .map(|power| {
+            let rows = 1usize << power;
+            let values: Vec<String> = (0..rows)
+                .map(|row| {
+                    let first = 3 + row * 3;
+                    format!("(?1, ?{first}, ?{}, ?{}, ?2)", first + 1, first + 2)
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO events (session_id, kind, payload_json, size, created_at) VALUES {} RETURNING seq",
+                values.join(", ")
+            );
+            (rows, sql)
+        })
+        .collect()
+});
 
 /// A message with its streamed parts appended, as readers must see it.
 const SELECT_MESSAGES: &str = "SELECT m.id, m.session_id, m.role,
@@ -360,21 +382,25 @@ impl Store {
         let now = Utc::now();
         let mut trim = false;
         let mut transaction = self.pool.begin().await?;
-        for (kind, payload_json) in output.events {
-            let seq: i64 = sqlx::query_scalar(
-                "INSERT INTO events (session_id, kind, payload_json, size, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 RETURNING seq",
-            )
-            .bind(&session)
-            .bind(kind)
-            .bind(payload_json)
-            .bind(payload_json.len() as i64)
-            .bind(now)
-            .fetch_one(&mut *transaction)
-            .await
-            .map_err(gone)?;
-            trim |= seq % RETENTION_PERIOD == 0;
+        let mut events = output.events;
+        // A few multi-row inserts of fixed sizes: one round trip to the database per batch,
+        // not per event, and never more than `EVENT_BATCHES.len()` distinct statements.
+        for (size, sql) in EVENT_BATCHES.iter().rev() {
+            while events.len() >= *size {
+                let (batch, rest) = events.split_at(*size);
+                events = rest;
+                let mut insert = sqlx::query_scalar::<_, i64>(sql.as_str())
+                    .bind(&session)
+                    .bind(now);
+                for (kind, payload_json) in batch {
+                    insert = insert
+                        .bind(kind)
+                        .bind(payload_json)
+                        .bind(payload_json.len() as i64);
+                }
+                let seqs = insert.fetch_all(&mut *transaction).await.map_err(gone)?;
+                trim |= seqs.iter().any(|seq| seq % RETENTION_PERIOD == 0);
+            }
         }
         if !output.text.is_empty() {
             sqlx::query("INSERT INTO message_parts (message_id, text) VALUES (?1, ?2)")

@@ -167,6 +167,8 @@ pub struct PlatformOptions<'a> {
     pub mode: &'a str,
     pub model_url: &'a str,
     pub max_running: usize,
+    /// The agent program in local mode, instead of the pinned `claude`.
+    pub agent_command: Option<&'a Path>,
 }
 
 /// The real `agentyard serve`, on loopback, with temp dirs and only the environment set here.
@@ -188,7 +190,9 @@ impl Platform {
             tempfile::tempdir().unwrap(),
             tempfile::tempdir().unwrap(),
         );
-        let agent_command = if options.mode == "local" {
+        let agent_command = if let Some(program) = options.agent_command {
+            program.display().to_string()
+        } else if options.mode == "local" {
             claude().display().to_string()
         } else {
             "claude".to_owned()
@@ -544,6 +548,8 @@ pub struct DirectTurn {
     pub first_delta: Duration,
     pub result: Duration,
     pub exited: Duration,
+    /// Every line the CLI printed, in order.
+    pub lines: Vec<String>,
 }
 
 /// One turn of a `claude` process started by `command`, from spawn to its exit.
@@ -570,6 +576,7 @@ pub async fn run_direct(mut command: Command, prompt: &str) -> DirectTurn {
         first_delta: Duration::ZERO,
         result: Duration::ZERO,
         exited: Duration::ZERO,
+        lines: Vec::new(),
     };
     let mut first_delta: Option<Instant> = None;
     while let Some(line) = lines.next_line().await.unwrap() {
@@ -595,6 +602,7 @@ pub async fn run_direct(mut command: Command, prompt: &str) -> DirectTurn {
                 _ => {}
             }
         }
+        turn.lines.push(line);
         if !turn.session_id.is_empty() {
             break;
         }

@@ -6,12 +6,15 @@
 //! reads (up to [`MAX_STRETCH_BYTES`]) is parsed, written to the store in one transaction, then
 //! broadcast, with adjacent text deltas joined into one chunk. A slow agent's every delta still goes
 //! out as it comes; a fast one costs one commit and one broadcast per stretch, not per delta.
+//! Reading goes on while a stretch is written (what arrives meanwhile is the next stretch), so
+//! the agent never waits for the store unless a whole [`MAX_STRETCH_BYTES`] is waiting.
 
 use super::{PermissionAnswer, TurnCommand};
 use crate::runtime::{Killer, LiveAgent};
 use crate::{Engine, EngineError, EngineEvent};
 use agent::{ContentBlock, Event, ParsedEvent, PermissionDecision};
 use domain::{MessageId, SessionId, ToolUse};
+use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use std::time::Duration;
 use store::TurnOutput;
@@ -71,16 +74,33 @@ impl Engine {
             return Ok(end);
         }
         let mut output_ended = false;
-        while !end.finished {
+        // Output read while the previous stretch is being written waits here, parsed; it is
+        // written as the next stretch as soon as that write ends. Reading never waits for the
+        // store, so an agent that prints fast is not held back by a commit.
+        let mut waiting: Vec<ParsedEvent> = Vec::new();
+        let mut waiting_bytes = 0;
+        let mut writing: Option<BoxFuture<'static, Result<bool, EngineError>>> = None;
+        // The turn's result has been read: nothing after it belongs to this turn.
+        let mut result_read = false;
+        loop {
+            if writing.is_none() && !waiting.is_empty() {
+                let stretch = digest(id, &mut reply, std::mem::take(&mut waiting));
+                waiting_bytes = 0;
+                writing = Some(self.clone().commit(id, reply_id, stretch).boxed());
+            }
+            if writing.is_none() && (result_read || output_ended) {
+                break;
+            }
             let deadline = stopping.deadline();
+            let reading = !result_read && !output_ended && waiting_bytes < MAX_STRETCH_BYTES;
             tokio::select! {
-                chunk = agent.stdout.next() => {
+                chunk = agent.stdout.next(), if reading => {
                     let Some(chunk) = chunk else {
                         output_ended = true;
-                        break;
+                        continue;
                     };
+                    let mut size = waiting_bytes + chunk.len();
                     let mut stretch = vec![chunk];
-                    let mut size = stretch[0].len();
                     // Whatever else is already there joins this stretch.
                     while size < MAX_STRETCH_BYTES {
                         match agent.stdout.next().now_or_never() {
@@ -95,12 +115,12 @@ impl Engine {
                             None => break,
                         }
                     }
-                    let mut events = Vec::new();
                     for chunk in &stretch {
+                        waiting_bytes += chunk.len();
                         match agent.parser.push(chunk) {
-                            Ok(parsed) => events.extend(parsed),
+                            Ok(parsed) => waiting.extend(parsed),
                             Err(too_long) => {
-                                events.extend(too_long.events_before);
+                                waiting.extend(too_long.events_before);
                                 if end.line_too_long.is_none() {
                                     tracing::warn!(session = %id, limit = too_long.limit, "the agent printed a line over the limit; ending its turn");
                                     end.line_too_long = Some(too_long.limit);
@@ -110,11 +130,12 @@ impl Engine {
                             }
                         }
                     }
-                    end.answered |= !events.is_empty();
-                    end.finished = self.handle_events(id, reply_id, &mut reply, events).await?;
-                    if output_ended {
-                        break;
-                    }
+                    end.answered |= !waiting.is_empty();
+                    result_read |= waiting.iter().any(|parsed| matches!(parsed.event, Event::Result { .. }));
+                }
+                finished = async { writing.as_mut().expect("the branch runs only while writing").await }, if writing.is_some() => {
+                    writing = None;
+                    end.finished |= finished?;
                 }
                 Some(command) = commands.recv() => match command {
                     TurnCommand::Interrupt if !reply.interrupted => {
@@ -158,11 +179,18 @@ impl Engine {
                 }
             }
         }
+        // What was read is written, even when the rest of the output is abandoned.
+        if let Some(write) = writing {
+            end.finished |= write.await?;
+        }
         if output_ended && end.line_too_long.is_none() {
             // The process has ended: a last line without its newline still counts.
-            let rest = std::mem::take(&mut agent.parser).finish();
-            end.answered |= !rest.is_empty();
-            end.finished |= self.handle_events(id, reply_id, &mut reply, rest).await?;
+            waiting.extend(std::mem::take(&mut agent.parser).finish());
+        }
+        if !waiting.is_empty() {
+            end.answered = true;
+            let stretch = digest(id, &mut reply, waiting);
+            end.finished |= self.clone().commit(id, reply_id, stretch).await?;
         }
         end.killed = stopping.give_up_at.is_some();
         end.interrupted = reply.interrupted;
@@ -170,146 +198,169 @@ impl Engine {
         Ok(end)
     }
 
-    /// Persists a stretch of events and what they add to the reply in one write, then broadcasts
-    /// them. Returns true when the turn's result is among them.
-    async fn handle_events(
-        &self,
+    /// Persists what a stretch adds in one write, then broadcasts its events. Returns true when
+    /// the turn's result is among them. Owns the engine so that the turn can read on meanwhile.
+    async fn commit(
+        self,
         id: SessionId,
         reply_id: MessageId,
-        reply: &mut Reply,
-        events: Vec<ParsedEvent>,
+        stretch: Stretch,
     ) -> Result<bool, EngineError> {
-        if events.is_empty() {
-            return Ok(false);
-        }
-        let mut logged: Vec<(String, String)> = Vec::new();
-        let mut broadcasts = Vec::new();
-        // What the stretch adds to the stored reply: text to append, and whether the tool calls
-        // changed (only then is their JSON written).
-        let mut text_added = String::new();
-        let mut tools_changed = false;
-        let mut is_result = false;
-        for parsed in events {
-            let kind = parsed
-                .raw
-                .get("type")
-                .and_then(|kind| kind.as_str())
-                .unwrap_or("invalid_line")
-                .to_owned();
-            // One stdout line can give several events (a `user` line with several tool results
-            // gives one per result, each with the line's JSON): the log keeps the line once.
-            let raw = parsed.raw.to_string();
-            if raw != reply.last_event {
-                reply.last_event.clone_from(&raw);
-                logged.push((kind, raw));
-            }
-            match parsed.event {
-                Event::SystemInit { session_id, .. } => {
-                    self.record_conversation(id, &session_id).await?;
-                }
-                Event::TextDelta { text } => {
-                    reply.streamed = true;
-                    let text = reply.append_text(&text);
-                    text_added.push_str(&text);
-                    push_chunk(&mut broadcasts, id, text);
-                }
-                Event::Assistant { content } => {
-                    for block in content {
-                        match block {
-                            ContentBlock::Text { text } if !reply.streamed => {
-                                let text = reply.append_text(&text);
-                                text_added.push_str(&text);
-                                push_chunk(&mut broadcasts, id, text);
-                            }
-                            ContentBlock::ToolUse {
-                                id: tool_id,
-                                name,
-                                input,
-                            } => {
-                                reply.after_tool = true;
-                                tools_changed = true;
-                                reply.tools.push(ToolUse {
-                                    id: tool_id,
-                                    tool: name.clone(),
-                                    input: input.to_string(),
-                                    result: None,
-                                });
-                                broadcasts.push(EngineEvent::ToolUse {
-                                    session: id,
-                                    tool: name,
-                                    input,
-                                });
-                            }
-                            _ => {}
-                        }
-                    }
-                    reply.streamed = false;
-                }
-                Event::ToolResult {
-                    tool_use_id,
-                    content,
-                    ..
-                } => {
-                    if let Some(tool) = reply.tools.iter_mut().find(|tool| tool.id == tool_use_id) {
-                        tool.result = Some(content.clone());
-                        tools_changed = true;
-                        broadcasts.push(EngineEvent::ToolResult {
-                            session: id,
-                            tool: tool.tool.clone(),
-                            result: content,
-                        });
-                    }
-                }
-                Event::PermissionRequest {
-                    request_id,
-                    tool_name,
-                    input,
-                    ..
-                } => {
-                    reply.permissions.push((request_id.clone(), input.clone()));
-                    broadcasts.push(EngineEvent::Permission {
-                        session: id,
-                        request_id,
-                        tool: tool_name,
-                        input,
-                    });
-                }
-                Event::Result {
-                    session_id,
-                    total_cost_usd,
-                    is_error,
-                    result,
-                    ..
-                } => {
-                    is_result = true;
-                    self.record_conversation(id, &session_id).await?;
-                    reply.cost_usd = total_cost_usd;
-                    if is_error && !reply.interrupted {
-                        broadcasts.push(EngineEvent::Error {
-                            session: id,
-                            error: result
-                                .unwrap_or_else(|| "the agent reported an error".to_owned()),
-                            code: Some("agent_error".to_owned()),
-                            remediation: None,
-                        });
-                    }
-                }
-                _ => {}
-            }
+        for conversation in &stretch.conversations {
+            self.record_conversation(id, conversation).await?;
         }
         self.store()
             .append_output(TurnOutput {
                 session: id,
                 message: reply_id,
-                events: &logged,
-                text: &text_added,
-                tool_use: tools_changed.then_some(reply.tools.as_slice()),
+                events: &stretch.logged,
+                text: &stretch.text,
+                tool_use: stretch.tool_use.as_deref(),
             })
             .await?;
-        for event in broadcasts {
+        for event in stretch.broadcasts {
             self.emit(event);
         }
-        Ok(is_result)
+        Ok(stretch.is_result)
+    }
+}
+
+/// What a stretch of output adds: to the store, to the clients, to the conversation.
+struct Stretch {
+    /// The event log's entries.
+    logged: Vec<(String, String)>,
+    /// Text appended to the reply.
+    text: String,
+    /// The reply's tool calls, when they changed (only then is their JSON written).
+    tool_use: Option<Vec<ToolUse>>,
+    broadcasts: Vec<EngineEvent>,
+    /// Conversation ids the agent printed, in order.
+    conversations: Vec<String>,
+    is_result: bool,
+}
+
+/// Reads a stretch of events into the reply being built and what is to be stored and broadcast.
+fn digest(id: SessionId, reply: &mut Reply, events: Vec<ParsedEvent>) -> Stretch {
+    let mut logged = EventLog::default();
+    let mut broadcasts = Vec::new();
+    let mut text_added = String::new();
+    let mut tools_changed = false;
+    let mut is_result = false;
+    let mut conversations = Vec::new();
+    for parsed in events {
+        let kind = parsed
+            .raw
+            .get("type")
+            .and_then(|kind| kind.as_str())
+            .unwrap_or("invalid_line")
+            .to_owned();
+        // One stdout line can give several events (a `user` line with several tool results
+        // gives one per result, each with the line's JSON): the log keeps the line once.
+        let raw = parsed.raw.to_string();
+        if raw != reply.last_event {
+            reply.last_event.clone_from(&raw);
+            logged.push(kind, raw);
+        }
+        match parsed.event {
+            Event::SystemInit { session_id, .. } => {
+                conversations.push(session_id);
+            }
+            Event::TextDelta { text } => {
+                reply.streamed = true;
+                let text = reply.append_text(&text);
+                text_added.push_str(&text);
+                push_chunk(&mut broadcasts, id, text);
+            }
+            Event::Assistant { content } => {
+                for block in content {
+                    match block {
+                        ContentBlock::Text { text } if !reply.streamed => {
+                            let text = reply.append_text(&text);
+                            text_added.push_str(&text);
+                            push_chunk(&mut broadcasts, id, text);
+                        }
+                        ContentBlock::ToolUse {
+                            id: tool_id,
+                            name,
+                            input,
+                        } => {
+                            reply.after_tool = true;
+                            tools_changed = true;
+                            reply.tools.push(ToolUse {
+                                id: tool_id,
+                                tool: name.clone(),
+                                input: input.to_string(),
+                                result: None,
+                            });
+                            broadcasts.push(EngineEvent::ToolUse {
+                                session: id,
+                                tool: name,
+                                input,
+                            });
+                        }
+                        _ => {}
+                    }
+                }
+                reply.streamed = false;
+            }
+            Event::ToolResult {
+                tool_use_id,
+                content,
+                ..
+            } => {
+                if let Some(tool) = reply.tools.iter_mut().find(|tool| tool.id == tool_use_id) {
+                    tool.result = Some(content.clone());
+                    tools_changed = true;
+                    broadcasts.push(EngineEvent::ToolResult {
+                        session: id,
+                        tool: tool.tool.clone(),
+                        result: content,
+                    });
+                }
+            }
+            Event::PermissionRequest {
+                request_id,
+                tool_name,
+                input,
+                ..
+            } => {
+                reply.permissions.push((request_id.clone(), input.clone()));
+                broadcasts.push(EngineEvent::Permission {
+                    session: id,
+                    request_id,
+                    tool: tool_name,
+                    input,
+                });
+            }
+            Event::Result {
+                session_id,
+                total_cost_usd,
+                is_error,
+                result,
+                ..
+            } => {
+                is_result = true;
+                conversations.push(session_id);
+                reply.cost_usd = total_cost_usd;
+                if is_error && !reply.interrupted {
+                    broadcasts.push(EngineEvent::Error {
+                        session: id,
+                        error: result.unwrap_or_else(|| "the agent reported an error".to_owned()),
+                        code: Some("agent_error".to_owned()),
+                        remediation: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    Stretch {
+        logged: logged.finish(),
+        text: text_added,
+        tool_use: tools_changed.then(|| reply.tools.clone()),
+        broadcasts,
+        conversations,
+        is_result,
     }
 }
 
@@ -329,6 +380,46 @@ impl Engine {
             return Ok(());
         }
         Ok(self.store().set_cc_session_id(id, conversation).await?)
+    }
+}
+
+/// The raw lines of a stretch as the session's event log keeps them: one entry per line, except
+/// that consecutive `stream_event` lines (partial messages, a delta each, whose whole message
+/// follows as an `assistant` line) are kept as one entry of kind `stream_events` holding their
+/// JSON array. A long reply then costs the log an entry per stretch, not per delta, and does
+/// not push older events out of its bounds.
+#[derive(Default)]
+struct EventLog {
+    entries: Vec<(String, String)>,
+}
+
+const PARTIAL_KIND: &str = "stream_event";
+const PARTIALS_KIND: &str = "stream_events";
+
+impl EventLog {
+    fn push(&mut self, kind: String, raw: String) {
+        if kind != PARTIAL_KIND {
+            self.entries.push((kind, raw));
+            return;
+        }
+        match self.entries.last_mut() {
+            Some((last_kind, array)) if last_kind == PARTIALS_KIND => {
+                array.push(',');
+                array.push_str(&raw);
+            }
+            _ => self
+                .entries
+                .push((PARTIALS_KIND.to_owned(), format!("[{raw}"))),
+        }
+    }
+
+    fn finish(mut self) -> Vec<(String, String)> {
+        for (kind, array) in &mut self.entries {
+            if kind == PARTIALS_KIND {
+                array.push(']');
+            }
+        }
+        self.entries
     }
 }
 
@@ -412,5 +503,47 @@ impl Stopping {
                 tracing::warn!(%error, "the last resort failed");
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_partial_messages_are_logged_as_one_array() {
+        let mut log = EventLog::default();
+        log.push("system".to_owned(), r#"{"type":"system"}"#.to_owned());
+        for delta in ["a", "b", "c"] {
+            log.push(
+                PARTIAL_KIND.to_owned(),
+                format!(r#"{{"type":"stream_event","d":"{delta}"}}"#),
+            );
+        }
+        log.push("assistant".to_owned(), r#"{"type":"assistant"}"#.to_owned());
+        log.push(
+            PARTIAL_KIND.to_owned(),
+            r#"{"type":"stream_event","d":"d"}"#.to_owned(),
+        );
+        let entries = log.finish();
+        let kinds: Vec<&str> = entries.iter().map(|(kind, _)| kind.as_str()).collect();
+        assert_eq!(
+            kinds,
+            ["system", "stream_events", "assistant", "stream_events"]
+        );
+        let partials: serde_json::Value = serde_json::from_str(&entries[1].1).unwrap();
+        assert_eq!(
+            partials,
+            serde_json::json!([
+                {"type": "stream_event", "d": "a"},
+                {"type": "stream_event", "d": "b"},
+                {"type": "stream_event", "d": "c"},
+            ])
+        );
+        let last: serde_json::Value = serde_json::from_str(&entries[3].1).unwrap();
+        assert_eq!(
+            last,
+            serde_json::json!([{"type": "stream_event", "d": "d"}])
+        );
     }
 }

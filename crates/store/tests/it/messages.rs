@@ -2,7 +2,7 @@
 
 use crate::TestStore;
 use domain::{MessageId, Role, SessionId, ToolUse};
-use store::{MessageUpdate, NewMessage, StoreError};
+use store::{MessageUpdate, NewMessage, StoreError, TurnOutput};
 
 fn user_message(session_id: SessionId, content: &str) -> NewMessage {
     NewMessage {
@@ -279,6 +279,71 @@ async fn appended_text_reads_back_whole_before_and_after_folding() {
     let error = test
         .store
         .append_message_text(MessageId::new(), "lost")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StoreError::Conflict(_)), "{error}");
+}
+
+#[tokio::test]
+async fn a_stretch_of_output_is_stored_whole_and_in_order() {
+    let test = TestStore::new().await;
+    let project = test.project("alpha").await;
+    let session = test.session(&project).await;
+    let reply = test
+        .store
+        .insert_message(NewMessage {
+            role: Role::Assistant,
+            ..user_message(session.id, "")
+        })
+        .await
+        .unwrap();
+    // 300 events are written in batches of 256, 32, 8 and 4 rows; 7 in batches of 4, 2 and 1.
+    for (stretch, count) in [(0, 300), (1, 7)] {
+        let events: Vec<(String, String)> = (0..count)
+            .map(|event| {
+                (
+                    "assistant".to_owned(),
+                    format!(r#"{{"stretch":{stretch},"event":{event}}}"#),
+                )
+            })
+            .collect();
+        test.store
+            .append_output(TurnOutput {
+                session: session.id,
+                message: reply.id,
+                events: &events,
+                text: &format!("stretch {stretch}. "),
+                tool_use: Some(&[write_tool_use()]),
+            })
+            .await
+            .unwrap();
+    }
+    let stored = test.store.events(session.id).await.unwrap();
+    let payloads: Vec<String> = stored
+        .iter()
+        .map(|event| event.payload_json.clone())
+        .collect();
+    let expected: Vec<String> = [(0, 300), (1, 7)]
+        .into_iter()
+        .flat_map(|(stretch, count)| {
+            (0..count).map(move |event| format!(r#"{{"stretch":{stretch},"event":{event}}}"#))
+        })
+        .collect();
+    assert_eq!(payloads, expected);
+    assert!(stored.windows(2).all(|pair| pair[0].seq < pair[1].seq));
+    let message = &test.store.messages(session.id).await.unwrap()[0];
+    assert_eq!(message.content, "stretch 0. stretch 1. ");
+    assert_eq!(message.tool_use, [write_tool_use()]);
+
+    let error = test
+        .store
+        .append_output(TurnOutput {
+            session: SessionId::new(),
+            message: reply.id,
+            events: &[("assistant".to_owned(), "{}".to_owned())],
+            text: "",
+            tool_use: None,
+        })
         .await
         .unwrap_err();
     assert!(matches!(error, StoreError::Conflict(_)), "{error}");
