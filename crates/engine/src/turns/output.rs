@@ -85,8 +85,12 @@ impl Engine {
         loop {
             if writing.is_none() && !waiting.is_empty() {
                 let stretch = digest(id, &mut reply, std::mem::take(&mut waiting));
-                waiting_bytes = 0;
                 writing = Some(self.clone().commit(id, reply_id, stretch).boxed());
+            }
+            if waiting.is_empty() {
+                // Bytes read that gave no events (a line still arriving, or one over the limit
+                // being skipped) hold nothing back.
+                waiting_bytes = 0;
             }
             if writing.is_none() && (result_read || output_ended) {
                 break;
