@@ -13,12 +13,13 @@
 //!   raw `docker run --rm`;
 //! - cold first turn (a second writer session, so it gets a worktree) vs a raw `git worktree add`
 //!   plus `docker run --rm`;
-//! - first turn on a project of 20,000 files vs on a tiny project, both through the platform.
+//! - first turn on a project of 20,000 files vs on a tiny project, both through the platform, and
+//!   the same for the bare CLI alone (which reads the repository when it starts).
 
 mod common;
 
 use common::{
-    DirectTurn, Platform, PlatformOptions, Row, SleepingContainer, docker_exec_command,
+    DirectTurn, Phases, Platform, PlatformOptions, Row, SleepingContainer, docker_exec_command,
     docker_run_command, generate_repository, git, local_command, print_phases, print_table,
     repetitions, run_direct,
 };
@@ -55,28 +56,79 @@ async fn later_turns(
     )
 }
 
-/// First turns of new sessions on a big and on a tiny project, alternating; each session is
-/// deleted after its turn so the next one is a first writer again.
-async fn first_turns_by_size(platform: &Platform, reps: usize) -> (Vec<Duration>, Vec<Duration>) {
+/// First turns on a big and on a tiny project: through the platform (new sessions, each deleted
+/// after its turn so the next one is a first writer again) and of the bare CLI in the same two
+/// directories, alternating. The bare CLI's own ratio shows what the project's size costs the
+/// CLI itself (it reads the repository when it starts).
+struct BySize {
+    big: Vec<Duration>,
+    tiny: Vec<Duration>,
+    raw_big: Vec<Duration>,
+    raw_tiny: Vec<Duration>,
+}
+
+async fn first_turns_by_size(
+    title: &str,
+    platform: &Platform,
+    reps: usize,
+    mut raw_turn: impl AsyncFnMut(&std::path::Path) -> DirectTurn,
+) -> BySize {
     let big_dir = platform.projects_root().join("big");
+    let tiny_dir = platform.projects_root().join("tiny");
     let started = Instant::now();
     generate_repository(&big_dir, BIG_PROJECT_FILES);
+    generate_repository(&tiny_dir, 10);
     println!(
         "  generated a repository of {BIG_PROJECT_FILES} files in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     let big = platform.project("big", Some(&big_dir)).await;
-    let tiny = platform.project("tiny", None).await;
+    let tiny = platform.project("tiny", Some(&tiny_dir)).await;
     let mut ws = platform.ws().await;
     let (mut on_big, mut on_tiny) = (Vec::new(), Vec::new());
+    let (mut raw_big, mut raw_tiny) = (Vec::new(), Vec::new());
     for _ in 0..reps {
-        for (project, samples) in [(&big, &mut on_big), (&tiny, &mut on_tiny)] {
+        for (project, dir, samples, raw) in [
+            (&big, &big_dir, &mut on_big, &mut raw_big),
+            (&tiny, &tiny_dir, &mut on_tiny, &mut raw_tiny),
+        ] {
             let session = platform.session(project).await;
-            samples.push(ws.turn(&session, PROMPT).await);
+            samples.push(ws.turn_phases(&session, PROMPT).await);
             platform.delete_session(&session).await;
+            raw.push(raw_turn(dir).await);
         }
     }
-    (on_big, on_tiny)
+    print_phases(&format!("{title}, 20,000 files"), &on_big, &raw_big);
+    print_phases(&format!("{title}, tiny project"), &on_tiny, &raw_tiny);
+    let done = |phases: &[Phases]| phases.iter().map(|phases| phases.done).collect();
+    let exited = |turns: &[DirectTurn]| turns.iter().map(|turn| turn.exited).collect();
+    BySize {
+        big: done(&on_big),
+        tiny: done(&on_tiny),
+        raw_big: exited(&raw_big),
+        raw_tiny: exited(&raw_tiny),
+    }
+}
+
+impl BySize {
+    fn rows(&self, mode: &str) -> [Row; 2] {
+        [
+            Row::times(
+                &format!("{mode} first turn, 20,000 files"),
+                &self.big,
+                &self.tiny,
+                "tiny project",
+                "≤ 1.15×",
+            ),
+            Row::times(
+                &format!("  the bare CLI alone, 20,000 files ({mode})"),
+                &self.raw_big,
+                &self.raw_tiny,
+                "tiny project",
+                "-",
+            ),
+        ]
+    }
 }
 
 async fn local_rows(reps: usize, model_url: &str) -> Vec<Row> {
@@ -95,17 +147,15 @@ async fn local_rows(reps: usize, model_url: &str) -> Vec<Row> {
         .await
     })
     .await;
-    let (big, tiny) = first_turns_by_size(&platform, reps).await;
-    vec![
-        Row::times("local turn", &ours, &raw, "bare CLI", "-"),
-        Row::times(
-            "local first turn, 20,000 files",
-            &big,
-            &tiny,
-            "tiny project",
-            "≤ 1.15×",
-        ),
-    ]
+    // A new HOME for each bare run, as each session has its own.
+    let by_size = first_turns_by_size("  local first turn", &platform, reps, async |dir| {
+        let home = tempfile::tempdir().unwrap();
+        run_direct(local_command(dir, home.path(), model_url, None), PROMPT).await
+    })
+    .await;
+    let mut rows = vec![Row::times("local turn", &ours, &raw, "bare CLI", "-")];
+    rows.extend(by_size.rows("local"));
+    rows
 }
 
 async fn docker_rows(reps: usize, model_url: &str) -> Vec<Row> {
@@ -169,11 +219,11 @@ async fn docker_rows(reps: usize, model_url: &str) -> Vec<Row> {
         ),
     });
 
-    let (mut cold, mut raw_cold) = (Vec::new(), Vec::new());
+    let (mut cold, mut raw_cold, mut raw_cold_turns) = (Vec::new(), Vec::new(), Vec::new());
     let raw_root = tempfile::tempdir().unwrap();
     for round in 0..reps {
         let session = platform.session(&project).await;
-        cold.push(ws.turn(&session, PROMPT).await);
+        cold.push(ws.turn_phases(&session, PROMPT).await);
         platform.delete_session(&session).await;
 
         let path = raw_root.path().join(format!("worktree-{round}"));
@@ -191,7 +241,7 @@ async fn docker_rows(reps: usize, model_url: &str) -> Vec<Row> {
                 "HEAD",
             ],
         );
-        run_direct(docker_run_command(&path, model_url), PROMPT).await;
+        raw_cold_turns.push(run_direct(docker_run_command(&path, model_url), PROMPT).await);
         raw_cold.push(started.elapsed());
         git(
             &project_dir,
@@ -199,6 +249,8 @@ async fn docker_rows(reps: usize, model_url: &str) -> Vec<Row> {
         );
         git(&project_dir, &["branch", "-D", "--quiet", &branch]);
     }
+    print_phases("  cold first turn", &cold, &raw_cold_turns);
+    let cold: Vec<Duration> = cold.iter().map(|phases| phases.done).collect();
     rows.push(Row::times(
         "cold first turn (worktree)",
         &cold,
@@ -207,14 +259,11 @@ async fn docker_rows(reps: usize, model_url: &str) -> Vec<Row> {
         "≤ 1.05×",
     ));
 
-    let (big, tiny) = first_turns_by_size(&platform, reps).await;
-    rows.push(Row::times(
-        "docker first turn, 20,000 files",
-        &big,
-        &tiny,
-        "tiny project",
-        "≤ 1.15×",
-    ));
+    let by_size = first_turns_by_size("  docker first turn", &platform, reps, async |dir| {
+        run_direct(docker_run_command(dir, model_url), PROMPT).await
+    })
+    .await;
+    rows.extend(by_size.rows("docker"));
     rows
 }
 

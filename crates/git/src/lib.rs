@@ -26,6 +26,7 @@ pub use changes::{commit, diff, stage, unstage};
 pub use error::GitError;
 pub use guard::{SettingsSnapshot, remove_redirects, restore_settings, snapshot_settings};
 pub use include::{MAX_COPY_BYTES, WORKTREE_INCLUDE, copy_included};
+pub use ownership::refresh_index;
 pub use paths::resolve_inside;
 pub use repository::{Checkout, init_repository, is_repository};
 pub use review::{

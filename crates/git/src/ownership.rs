@@ -90,6 +90,17 @@ fn give_beneath(root: &Path, relative: &Path, owner: (u32, u32)) -> Result<(), G
     Ok(())
 }
 
+/// Refreshes the stat information in `checkout`'s index, then gives the index back to the work
+/// tree's owner. Called after the platform changed the owner of every file (which changes their
+/// ctime): otherwise each later `git status` that may not write the index (as the agent CLIs run
+/// it, with `--no-optional-locks`) reads every file again to learn that nothing changed.
+pub async fn refresh_index(checkout: &Checkout) -> Result<(), GitError> {
+    crate::command::Git::at(checkout)
+        .run_accepting(["update-index", "-q", "--refresh"], &[0, 1])
+        .await?;
+    give_back(checkout, &BTreeSet::new()).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,6 +78,9 @@ pub fn with_model_url(arg: &std::ffi::OsStr, base_url: &str) -> std::ffi::OsStri
 pub async fn forward_model(listener: tokio::net::TcpListener, socket: &Path) -> io::Result<()> {
     loop {
         let (mut agent, _) = listener.accept().await?;
+        // Each streamed event goes out as it comes: Nagle's algorithm would hold a small write
+        // back until the agent acknowledges the one before.
+        agent.set_nodelay(true)?;
         let socket = socket.to_path_buf();
         tokio::spawn(async move {
             match UnixStream::connect(&socket).await {

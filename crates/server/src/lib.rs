@@ -109,9 +109,20 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    axum::serve(without_nagle(listener), router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Every accepted connection sends each write at once: with Nagle's algorithm, an envelope
+/// written while the one before is unacknowledged waits for the client's delayed ACK (40 ms).
+fn without_nagle(listener: TcpListener) -> impl axum::serve::Listener<Addr = std::net::SocketAddr> {
+    use axum::serve::ListenerExt;
+    listener.tap_io(|stream: &mut tokio::net::TcpStream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::warn!(%error, "cannot set TCP_NODELAY on a connection");
+        }
+    })
 }
 
 /// Serves previews until `shutdown` resolves, then lets open requests finish.
@@ -120,7 +131,7 @@ pub async fn serve_previews(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, preview_router(state))
+    axum::serve(without_nagle(listener), preview_router(state))
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -213,7 +213,10 @@ impl Platform {
             .env("ANTHROPIC_BASE_URL", options.model_url)
             .env("ANTHROPIC_API_KEY", "bench")
             .env("CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC", "1")
-            .env("RUST_LOG", "error")
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "error".to_owned()),
+            )
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()

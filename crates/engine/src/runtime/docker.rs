@@ -176,12 +176,20 @@ impl DockerRuntime {
                 "the project is owned by root; giving it to AGENT_USER so the agent never runs as root"
             );
             give_to(&launch.project_dir, user)?;
+            if let Ok(main) = git::Checkout::main(&launch.project_dir) {
+                refresh_index(&main).await;
+            }
         }
         if let WorkspaceAccess::Worktree { git_dir, .. } = &launch.access {
+            let mut given = false;
             for path in [&launch.work_path, git_dir] {
                 if !owned_by(path, user) {
                     give_to(path, user)?;
+                    given = true;
                 }
+            }
+            if given && let Ok(worktree) = git::Checkout::session(&launch.work_path, git_dir) {
+                refresh_index(&worktree).await;
             }
         }
         let binds = self.workspace_binds(launch)?;
@@ -341,6 +349,14 @@ fn instance_id(data_dir: &Path) -> Result<String, EngineError> {
     Ok(id)
 }
 
+/// After a tree was given to the agent's user: see [`git::refresh_index`]. A failure costs only
+/// time (the agent's `git status` reads every file), so it is logged and the turn goes on.
+async fn refresh_index(checkout: &git::Checkout) {
+    if let Err(error) = git::refresh_index(checkout).await {
+        tracing::warn!(path = %checkout.work_tree().display(), %error, "refreshing the index after a change of owner failed");
+    }
+}
+
 /// Gives a directory tree to `user`, so an agent that is not root can work in it. Called only
 /// where no agent can change the tree during the walk (see `ensure_container`); symbolic links
 /// are given as themselves, never followed.
@@ -396,7 +412,9 @@ impl Runtime for DockerRuntime {
     }
 
     async fn start(&self, launch: Launch) -> Result<AgentProcess, EngineError> {
+        let began = std::time::Instant::now();
         let (container, user) = self.ensure_container(&launch).await?;
+        tracing::debug!(session = %launch.session, container_ms = began.elapsed().as_millis(), "container ready");
         let mut cmd = vec![launch.program.clone()];
         cmd.extend(launch.args.iter().cloned());
         let spec = ExecSpec {

@@ -649,13 +649,24 @@ impl Engine {
         // A session with a turn is not idle: the idle release must not take what the turn uses.
         self.inner.idle_since.lock().expect("idle lock").remove(&id);
         self.set_run_state(id, RunState::Starting).await;
+        let began = std::time::Instant::now();
         let PreparedTurn {
             project_dir,
             workspace,
             launch,
         } = self.prepare_turn(id, pending.model).await?;
+        let prepared = began.elapsed();
         let guard = GitGuard::before_turn(&workspace, self.runtime().mode());
+        let guarded = began.elapsed();
         let (mut agent, mut reused) = self.agent_for(id, &launch).await?;
+        tracing::debug!(
+            session = %id,
+            prepare_ms = prepared.as_millis(),
+            guard_ms = (guarded - prepared).as_millis(),
+            agent_ms = (began.elapsed() - guarded).as_millis(),
+            reused,
+            "turn started"
+        );
         self.set_run_state(id, RunState::Running).await;
         let reply = self
             .store()

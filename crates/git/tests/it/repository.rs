@@ -139,3 +139,27 @@ async fn a_project_whose_git_is_a_file_or_a_link_is_not_one_the_platform_acts_on
     let error = git::init_repository(&gitfile).await.unwrap_err();
     assert!(matches!(error, GitError::NotARepository(_)), "{error}");
 }
+
+#[tokio::test]
+async fn refreshing_the_index_after_a_change_of_every_files_ctime_makes_it_clean_again() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = TestRepo::new().await;
+    repo.commit_file("a.txt", "a");
+    repo.commit_file("b.txt", "b");
+    // What giving a tree to another owner does to the index's view of it: every ctime changes,
+    // so `diff-files` (which never refreshes) sees each file as possibly changed.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    for name in ["a.txt", "b.txt"] {
+        let path = repo.path.join(name);
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    assert_eq!(
+        repo.git(&["diff-files", "--name-only"]).trim(),
+        "a.txt\nb.txt"
+    );
+
+    git::refresh_index(&repo.checkout()).await.unwrap();
+    assert_eq!(repo.git(&["diff-files", "--name-only"]).trim(), "");
+    assert_eq!(repo.git(&["status", "--porcelain"]).trim(), "");
+}
