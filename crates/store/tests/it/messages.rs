@@ -1,7 +1,7 @@
 //! Messages and the raw event log: order, partial updates, tool uses.
 
 use crate::TestStore;
-use domain::{MessageId, Role, SessionId, ToolUse};
+use domain::{Message, MessageId, Role, Session, SessionId, ToolUse};
 use store::{MessageUpdate, NewMessage, StoreError, TurnOutput};
 
 fn user_message(session_id: SessionId, content: &str) -> NewMessage {
@@ -22,6 +22,21 @@ fn write_tool_use() -> ToolUse {
         input: r#"{"file_path":"/workspace/hello.txt","content":"hello\n"}"#.into(),
         result: None,
     }
+}
+
+/// A project, a session of it, and an assistant message with `content` in that session.
+async fn session_with_reply(test: &TestStore, content: &str) -> (Session, Message) {
+    let project = test.project("alpha").await;
+    let session = test.session(&project).await;
+    let reply = test
+        .store
+        .insert_message(NewMessage {
+            role: Role::Assistant,
+            ..user_message(session.id, content)
+        })
+        .await
+        .unwrap();
+    (session, reply)
 }
 
 #[tokio::test]
@@ -84,16 +99,7 @@ async fn messages_come_back_in_the_order_they_were_written() {
 #[tokio::test]
 async fn updating_a_message_changes_only_the_given_fields() {
     let test = TestStore::new().await;
-    let project = test.project("alpha").await;
-    let session = test.session(&project).await;
-    let message = test
-        .store
-        .insert_message(NewMessage {
-            role: Role::Assistant,
-            ..user_message(session.id, "Writ")
-        })
-        .await
-        .unwrap();
+    let (session, message) = session_with_reply(&test, "Writ").await;
 
     test.store
         .update_message(
@@ -237,16 +243,7 @@ async fn concurrent_writers_from_cloned_stores_all_succeed() {
 #[tokio::test]
 async fn appended_text_reads_back_whole_before_and_after_folding() {
     let test = TestStore::new().await;
-    let project = test.project("alpha").await;
-    let session = test.session(&project).await;
-    let reply = test
-        .store
-        .insert_message(NewMessage {
-            role: Role::Assistant,
-            ..user_message(session.id, "")
-        })
-        .await
-        .unwrap();
+    let (session, reply) = session_with_reply(&test, "").await;
     let mut expected = String::new();
     for part in 0..500 {
         let text = format!("part {part}; ");
@@ -287,16 +284,7 @@ async fn appended_text_reads_back_whole_before_and_after_folding() {
 #[tokio::test]
 async fn a_stretch_of_output_is_stored_whole_and_in_order() {
     let test = TestStore::new().await;
-    let project = test.project("alpha").await;
-    let session = test.session(&project).await;
-    let reply = test
-        .store
-        .insert_message(NewMessage {
-            role: Role::Assistant,
-            ..user_message(session.id, "")
-        })
-        .await
-        .unwrap();
+    let (session, reply) = session_with_reply(&test, "").await;
     // 300 events are written in batches of 256, 32, 8 and 4 rows; 7 in batches of 4, 2 and 1.
     for (stretch, count) in [(0, 300), (1, 7)] {
         let events: Vec<(String, String)> = (0..count)
