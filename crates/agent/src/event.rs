@@ -97,6 +97,17 @@ pub const INVALID_LINE: &str = "invalid_line";
 /// Almost always one event. A `user` line that carries several tool results gives one
 /// [`Event::ToolResult`] per result, each with the same `raw` line.
 pub fn parse_line(line: &str) -> Vec<ParsedEvent> {
+    events_of_line(line, typed_events, kind_of)
+}
+
+/// A stdout line as events, each with the line's JSON: `typed` maps a JSON object to the events
+/// the engine acts on; a line it does not map is one [`Event::Other`] of the kind `kind` names,
+/// and a line that is not a JSON object one of kind [`INVALID_LINE`].
+pub(crate) fn events_of_line(
+    line: &str,
+    typed: impl FnOnce(&Value) -> Option<Vec<Event>>,
+    kind: impl FnOnce(&Value) -> String,
+) -> Vec<ParsedEvent> {
     let raw: Value = match serde_json::from_str(line) {
         Ok(raw @ Value::Object(_)) => raw,
         _ => {
@@ -110,9 +121,9 @@ pub fn parse_line(line: &str) -> Vec<ParsedEvent> {
             }];
         }
     };
-    let events = typed_events(&raw).unwrap_or_else(|| {
+    let events = typed(&raw).unwrap_or_else(|| {
         vec![Event::Other {
-            kind: kind_of(&raw),
+            kind: kind(&raw),
             raw: raw.clone(),
         }]
     });

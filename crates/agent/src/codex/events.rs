@@ -15,7 +15,7 @@
 //! A top-level `error` line is not the end of a turn: codex prints one for each retry
 //! (`Reconnecting... 2/5`) and ends a failed turn with `turn.failed`.
 
-use crate::event::{ContentBlock, Event, INVALID_LINE, ParsedEvent, TokenUsage};
+use crate::event::{ContentBlock, Event, ParsedEvent, TokenUsage, events_of_line};
 use crate::parser::LineReader;
 use serde_json::{Value, json};
 use std::collections::HashSet;
@@ -33,32 +33,7 @@ pub struct CodexLines {
 
 impl LineReader for CodexLines {
     fn read_line(&mut self, line: &str) -> Vec<ParsedEvent> {
-        let raw = match serde_json::from_str::<Value>(line) {
-            Ok(raw @ Value::Object(_)) => raw,
-            _ => {
-                let raw = Value::String(line.to_owned());
-                return vec![ParsedEvent {
-                    event: Event::Other {
-                        kind: INVALID_LINE.to_owned(),
-                        raw: raw.clone(),
-                    },
-                    raw,
-                }];
-            }
-        };
-        let events = self.events(&raw).unwrap_or_else(|| {
-            vec![Event::Other {
-                kind: kind_of(&raw),
-                raw: raw.clone(),
-            }]
-        });
-        events
-            .into_iter()
-            .map(|event| ParsedEvent {
-                event,
-                raw: raw.clone(),
-            })
-            .collect()
+        events_of_line(line, |raw| self.events(raw), kind_of)
     }
 }
 
@@ -257,6 +232,7 @@ fn kind_of(raw: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::INVALID_LINE;
 
     fn read(lines: &[&str]) -> Vec<Event> {
         let mut reader = CodexLines::default();
