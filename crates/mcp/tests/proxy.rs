@@ -154,9 +154,8 @@ async fn an_error_of_the_upstream_comes_back_with_its_status_and_body() {
     assert_eq!((usage.input_tokens, usage.output_tokens), (0, 0));
 }
 
-#[tokio::test]
-async fn a_spent_budget_refuses_the_call_before_it_reaches_the_model() {
-    let setup = setup(Some(0.5)).await;
+/// Records an earlier turn of the session that cost `usd`.
+async fn spend_earlier_turn(setup: &Setup, usd: f64) {
     setup
         .engine
         .store()
@@ -165,11 +164,17 @@ async fn a_spent_budget_refuses_the_call_before_it_reaches_the_model() {
             role: Role::Assistant,
             content: "an earlier turn".to_owned(),
             tool_use: Vec::new(),
-            cost_usd: Some(0.75),
+            cost_usd: Some(usd),
             interrupted: false,
         })
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_spent_budget_refuses_the_call_before_it_reaches_the_model() {
+    let setup = setup(Some(0.5)).await;
+    spend_earlier_turn(&setup, 0.75).await;
     let response = reqwest::Client::new()
         .post(format!("{}/v1/messages", setup.base_url))
         .json(&streaming_request())
@@ -544,19 +549,7 @@ async fn responses_path_tricks_and_a_spent_budget_never_reach_the_openai_upstrea
         let (status, _) = setup.raw(&request).await;
         assert!(status.contains(" 403 "), "{target}: {status}");
     }
-    setup
-        .engine
-        .store()
-        .insert_message(store::NewMessage {
-            session_id: setup.session,
-            role: Role::Assistant,
-            content: "an earlier turn".to_owned(),
-            tool_use: Vec::new(),
-            cost_usd: Some(0.75),
-            interrupted: false,
-        })
-        .await
-        .unwrap();
+    spend_earlier_turn(&setup, 0.75).await;
     let response = reqwest::Client::new()
         .post(format!("{}/v1/responses", setup.base_url))
         .json(&responses_request())
