@@ -238,11 +238,7 @@ async fn a_local_codex_session_writes_its_file_and_ask_mode_is_refused_with_what
     let asking = codex_session(&app, &project, &agent, "ask").await;
     ws.send(json!({"type": "chat:send", "sessionId": asking, "content": "WRITE a note"}))
         .await;
-    let error = ws
-        .wait_for(TURN, |event| {
-            event["type"] == "chat:error" && event["sessionId"] == asking.as_str()
-        })
-        .await;
+    let error = ws.error_of(&asking, TURN).await;
     assert_eq!(error["code"], "cli_unsupported", "{error}");
     assert!(
         error["error"].as_str().unwrap().contains("execute mode"),
@@ -281,11 +277,7 @@ async fn a_codex_agent_on_an_image_without_codex_is_refused_before_a_container_s
     let mut ws = app.ws().await;
     ws.send(json!({"type": "chat:send", "sessionId": id, "content": "WRITE a note"}))
         .await;
-    let error = ws
-        .wait_for(TURN, |event| {
-            event["type"] == "chat:error" && event["sessionId"] == id.as_str()
-        })
-        .await;
+    let error = ws.error_of(&id, TURN).await;
     assert_eq!(error["code"], "cli_missing", "{error}");
     assert!(
         error["error"].as_str().unwrap().contains("codex"),

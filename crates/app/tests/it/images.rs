@@ -251,11 +251,7 @@ async fn a_missing_image_is_a_clear_chat_error_and_no_container_is_created() {
     let mut ws = app.ws().await;
     ws.send(json!({"type": "chat:send", "sessionId": id, "content": "which image?"}))
         .await;
-    let error = ws
-        .wait_for(TURN, |event| {
-            event["type"] == "chat:error" && event["sessionId"] == id
-        })
-        .await;
+    let error = ws.error_of(id, TURN).await;
     assert_eq!(error["code"], "image_missing", "{error}");
     let message = error["error"].as_str().unwrap();
     assert!(message.contains(&format!("`{image}`")), "{message}");

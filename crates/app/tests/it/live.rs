@@ -275,11 +275,7 @@ async fn an_agent_that_dies_during_a_turn_ends_it_with_an_error_and_the_next_mes
     })
     .await;
     kill(&agent_pids(&app, id));
-    let error = ws
-        .wait_for(TURN, |event| {
-            event["type"] == "chat:error" && event["sessionId"] == id
-        })
-        .await;
+    let error = ws.error_of(id, TURN).await;
     assert_eq!(error["code"], "agent_failed", "{error}");
     assert!(
         error["error"]

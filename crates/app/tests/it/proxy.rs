@@ -270,11 +270,7 @@ async fn without_credentials_a_message_gets_an_immediate_error_naming_the_variab
     let mut ws = app.ws().await;
     ws.send(json!({"type": "chat:send", "sessionId": id, "content": "hello"}))
         .await;
-    let error = ws
-        .wait_for(Duration::from_secs(5), |event| {
-            event["type"] == "chat:error" && event["sessionId"] == id
-        })
-        .await;
+    let error = ws.error_of(id, Duration::from_secs(5)).await;
     assert_eq!(error["code"], "model_credentials_missing", "{error}");
     assert!(
         error["remediation"]
@@ -318,11 +314,7 @@ async fn an_unreachable_upstream_shows_in_the_session_within_seconds_and_the_tur
     let mut ws = app.ws().await;
     ws.send(json!({"type": "chat:send", "sessionId": id, "content": "hello"}))
         .await;
-    let error = ws
-        .wait_for(Duration::from_secs(20), |event| {
-            event["type"] == "chat:error" && event["sessionId"] == id
-        })
-        .await;
+    let error = ws.error_of(id, Duration::from_secs(20)).await;
     assert_eq!(error["code"], "model_upstream", "{error}");
     let text = error["error"].as_str().unwrap();
     assert!(

@@ -331,7 +331,15 @@ impl Ws {
         }
     }
 
-    /// Waits for the `chat:done` of a session.
+    /// Waits (up to `limit`) for a `chat:error` of a session.
+    pub async fn error_of(&mut self, session: &str, limit: Duration) -> Value {
+        let wanted = session.to_owned();
+        self.wait_for(limit, move |event| {
+            event["type"] == "chat:error" && event["sessionId"] == wanted.as_str()
+        })
+        .await
+    }
+
     /// Waits for the `chat:done` of a session; a `chat:error` of that session instead fails the
     /// test at once with the error, rather than after the time limit.
     pub async fn done(&mut self, session: &str, limit: Duration) -> Value {
