@@ -15,7 +15,13 @@ pub const TURN_TIMEOUT: Duration = Duration::from_secs(60);
 /// The CLI to test with, or `None` (with a note on stderr) when it is missing outside CI.
 /// Under `CI=true` a missing CLI fails the test with the text that says how to install it.
 pub fn claude_or_explain() -> Option<PathBuf> {
-    match claude_binary() {
+    cli_or_explain(claude_binary())
+}
+
+/// A pinned CLI found by `found`, or `None` (with a note on stderr) when it is missing outside
+/// CI; under `CI=true` a missing CLI fails the test with the text that says how to install it.
+pub fn cli_or_explain(found: Result<PathBuf, String>) -> Option<PathBuf> {
+    match found {
         Ok(path) => Some(path),
         Err(problem) if std::env::var("CI").as_deref() == Ok("true") => panic!("{problem}"),
         Err(problem) => {

@@ -15,14 +15,7 @@ const TURN_TIMEOUT: Duration = Duration::from_secs(90);
 /// The CLI to test with, or `None` (with a note on stderr) when it is missing outside CI.
 /// Under `CI=true` a missing CLI fails the test with the text that says how to install it.
 fn codex_or_explain() -> Option<PathBuf> {
-    match codex_binary() {
-        Ok(path) => Some(path),
-        Err(problem) if std::env::var("CI").as_deref() == Ok("true") => panic!("{problem}"),
-        Err(problem) => {
-            eprintln!("not running this test against the real CLI: {problem}");
-            None
-        }
-    }
+    crate::claude::cli_or_explain(codex_binary())
 }
 
 /// A temp workspace and `CODEX_HOME` shared by the turns of one conversation.
