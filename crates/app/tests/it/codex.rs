@@ -60,7 +60,8 @@ fn codex_options(model: &ScriptedModelHandle, mode: &'static str) -> Options {
     }
 }
 
-async fn codex_agent(app: &TestApp) -> String {
+/// A Codex agent with a model codex knows.
+pub(crate) async fn codex_agent(app: &TestApp) -> String {
     let (status, agent) = app
         .post(
             "/api/agents",

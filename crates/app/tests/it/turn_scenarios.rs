@@ -67,16 +67,7 @@ pub async fn session_of(app: &TestApp, project: &Value, cli: Cli) -> String {
                 .map(|agent| agent["id"].clone());
             match known {
                 Some(id) => id,
-                None => {
-                    let (status, agent) = app
-                        .post(
-                            "/api/agents",
-                            json!({"name": "Codex", "cli": "codex", "model": "gpt-5.5"}),
-                        )
-                        .await;
-                    assert_eq!(status, 201, "{agent}");
-                    agent["id"].clone()
-                }
+                None => Value::String(crate::codex::codex_agent(app).await),
             }
         }
     };
