@@ -119,6 +119,7 @@ impl Engine {
                             None => break,
                         }
                     }
+                    let already_waiting = waiting.len();
                     for chunk in &stretch {
                         waiting_bytes += chunk.len();
                         match agent.parser.push(chunk) {
@@ -135,7 +136,7 @@ impl Engine {
                         }
                     }
                     end.answered |= !waiting.is_empty();
-                    result_read |= waiting.iter().any(|parsed| matches!(parsed.event, Event::Result { .. }));
+                    result_read |= waiting[already_waiting..].iter().any(|parsed| matches!(parsed.event, Event::Result { .. }));
                 }
                 finished = async { writing.as_mut().expect("the branch runs only while writing").await }, if writing.is_some() => {
                     writing = None;
